@@ -1,0 +1,44 @@
+# Helpers for the end-to-end tests, sourced by tests/e2e/*.sh. Each check
+# prints one line that tests/run.sh counts: PASS, FAIL (with why) or SKIP
+# (with why). $VNEST is the vnest binary under test.
+set -u
+: "${VNEST:?run through tests/run.sh (VNEST unset)}"
+SUITE=e2e/$(basename "$0" .sh)
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/vnest-e2e.XXXXXX")
+trap 'rm -rf "$WORK"' EXIT
+
+pass() { echo "PASS $SUITE/$1"; }
+fail() { echo "FAIL $SUITE/$1: $2"; }
+skip() { echo "SKIP $SUITE/$1: $2"; }
+
+# run CMD...: runs vnest, keeping stdout in $OUT, stderr in $ERR, status in $RC.
+run() {
+    "$VNEST" "$@" >"$WORK/stdout" 2>"$WORK/stderr"
+    RC=$?
+    OUT=$(cat "$WORK/stdout")
+    ERR=$(cat "$WORK/stderr")
+}
+
+# expect NAME RC [GREP_PATTERN_IN_STDOUT_OR_STDERR]
+expect() {
+    local name=$1 want=$2 pat=${3:-}
+    if [ "$RC" -ne "$want" ]; then
+        fail "$name" "exit status $RC, expected $want; stderr: $(head -c 300 <<<"$ERR")"
+    elif [ -n "$pat" ] && ! grep -Eq -- "$pat" <<<"$OUT$ERR"; then
+        fail "$name" "output lacks /$pat/; got: $(head -c 300 <<<"$OUT$ERR")"
+    else
+        pass "$name"
+    fi
+}
+
+# A JSON document on stdout: validated by Python's json module (a second,
+# independent parser), then the expression is evaluated with it as `d`.
+json_ok() { # NAME PYTHON_EXPR
+    if /usr/bin/python3 -c "import json,sys; d=json.loads(sys.stdin.read()); sys.exit(0 if ($2) else 1)" <<<"$OUT" 2>"$WORK/pyerr"; then
+        pass "$1"
+    else
+        fail "$1" "JSON check ($2) failed: $(head -c 200 "$WORK/pyerr") ; stdout: $(head -c 200 <<<"$OUT")"
+    fi
+}
+
+have() { command -v "$1" >/dev/null 2>&1; }

@@ -1,0 +1,73 @@
+/* A minimal unit-test harness. Each test binary defines tests with TEST(name)
+ * and lists them in main() with RUN(name). Every test prints one line that
+ * tests/run.sh counts: "PASS unit/<file>/<name>", "FAIL ...: reason" or
+ * "SKIP ...: reason". */
+#ifndef VN_TEST_HARNESS_H
+#define VN_TEST_HARNESS_H
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int th_failed_now;
+static const char *th_skip_reason;
+static int th_failures;
+
+#define TEST(name) static void test_##name(void)
+
+#define RUN(name)                                                                                  \
+    do {                                                                                           \
+        th_failed_now = 0;                                                                         \
+        th_skip_reason = NULL;                                                                     \
+        test_##name();                                                                             \
+        if (th_skip_reason)                                                                        \
+            printf("SKIP unit/%s/%s: %s\n", TH_SUITE, #name, th_skip_reason);                      \
+        else if (!th_failed_now)                                                                   \
+            printf("PASS unit/%s/%s\n", TH_SUITE, #name);                                          \
+        else                                                                                       \
+            th_failures++;                                                                         \
+        fflush(stdout);                                                                            \
+    } while (0)
+
+#define SKIP(reason)                                                                               \
+    do {                                                                                           \
+        th_skip_reason = (reason);                                                                 \
+        return;                                                                                    \
+    } while (0)
+
+#define FAILF(...)                                                                                 \
+    do {                                                                                           \
+        if (!th_failed_now)                                                                        \
+            printf("FAIL unit/%s/%s: ", TH_SUITE, __func__ + 5);                                   \
+        else                                                                                       \
+            printf("     also: ");                                                                 \
+        printf("%s:%d: ", __FILE__, __LINE__);                                                     \
+        printf(__VA_ARGS__);                                                                       \
+        printf("\n");                                                                              \
+        th_failed_now = 1;                                                                         \
+    } while (0)
+
+#define CHECK(cond)                                                                                \
+    do {                                                                                           \
+        if (!(cond))                                                                               \
+            FAILF("check failed: %s", #cond);                                                      \
+    } while (0)
+
+#define CHECK_INT(a, b)                                                                            \
+    do {                                                                                           \
+        long long th_a = (long long)(a), th_b = (long long)(b);                                    \
+        if (th_a != th_b)                                                                          \
+            FAILF("%s == %lld, expected %lld", #a, th_a, th_b);                                    \
+    } while (0)
+
+#define CHECK_STR(a, b)                                                                            \
+    do {                                                                                           \
+        const char *th_a = (a), *th_b = (b);                                                       \
+        if (!th_a || !th_b || strcmp(th_a, th_b) != 0)                                             \
+            FAILF("%s == \"%s\", expected \"%s\"", #a, th_a ? th_a : "(null)",                     \
+                  th_b ? th_b : "(null)");                                                         \
+    } while (0)
+
+#define TH_EXIT() return th_failures ? 1 : 0
+
+#endif
