@@ -221,12 +221,14 @@ void cli_print_help(const cli_cmd *cmd, FILE *out)
           out);
 }
 
-/* scdoc gives '*', '_' and a leading '#' meaning; escape them in prose. */
+/* scdoc gives '*', '_' and, at the start of a line, '#', '-', '.', '[', '|',
+ * '`' and space meaning (headings, lists, tables, literal blocks, an
+ * indentation error); escape them in prose. */
 static void scdoc_text(const char *s, FILE *out)
 {
     int bol = 1;
     for (; *s; s++) {
-        if ((*s == '*' || *s == '_' || *s == '\\') || (bol && *s == '#'))
+        if ((*s == '*' || *s == '_' || *s == '\\') || (bol && strchr("#-.[|` ", *s)))
             fputc('\\', out);
         fputc(*s, out);
         bol = *s == '\n';

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Runs every libFuzzer target (built by `make -f fuzz/fuzz.mk` with ASan and
+# UBSan) for a bounded time over its seeds, plus the real-world files of the
+# shared corpus where there are any. One PASS/FAIL line per target.
+set -u
+top=${VNEST_TOP:?run through tests/run.sh}
+secs=${FUZZ_CHECK_SECONDS:-15}
+for bin in "$top"/build/fuzz/fuzz_*; do
+    [ -x "$bin" ] || continue
+    name=$(basename "$bin")
+    seeds="$top/fuzz/seeds/${name#fuzz_}"
+    extra=()
+    # Real VMX files seed the VMX targets when the shared corpus is here.
+    case "$name" in
+    fuzz_vmx*) [ -n "${VNEST_CORPUS:-}" ] && [ -d "$VNEST_CORPUS/vmx" ] && extra=("$VNEST_CORPUS/vmx") ;;
+    esac
+    work=$(mktemp -d "${TMPDIR:-/tmp}/vnest-fuzz.XXXXXX")
+    if (cd "$work" && "$bin" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
+        "$work" "$seeds" "${extra[@]}" >"$work/log" 2>&1); then
+        runs=$(grep -Eo 'Done [0-9]+ runs' "$work/log" | grep -Eo '[0-9]+')
+        echo "PASS fuzz/$name (${runs:-?} runs in ${secs}s, no crash)"
+    else
+        echo "FAIL fuzz/$name: the fuzzer found a crash or violation; its log follows"
+        grep -E 'ERROR|SUMMARY|Test unit written|abort|runtime error' "$work/log" | head -10
+    fi
+    rm -rf "$work"
+done
