@@ -19,8 +19,11 @@ WARN     = -Wall -Wextra -Wpedantic -Werror -Wshadow -Wstrict-prototypes \
            -Wmissing-prototypes -Wformat=2 -Wno-format-nonliteral
 CFLAGS  ?= -O2 -g
 CPPFLAGS += -D_GNU_SOURCE -Ilib
-ALL_CFLAGS = -std=c11 $(WARN) $(CFLAGS) $(shell pkg-config --cflags jansson 2>/dev/null)
-LDLIBS  += $(shell pkg-config --libs jansson 2>/dev/null || echo -ljansson)
+# Debian packages: jansson (JSON output), libxml2 (SOAP replies), libcurl
+# with OpenSSL (vSphere API transport and certificate pinning).
+PKGS     = jansson libxml-2.0 libcurl openssl
+ALL_CFLAGS = -std=c11 $(WARN) $(CFLAGS) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
 
 ifeq ($(SAN),1)
 ALL_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined

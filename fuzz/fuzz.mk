@@ -5,7 +5,9 @@
 FUZZ_CC      ?= clang
 FUZZ_BUILD   ?= build/fuzz
 FUZZ_SECONDS ?= 60
-FUZZ_FLAGS    = -std=c11 -D_GNU_SOURCE -Ilib -g -O1 -fsanitize=fuzzer,address,undefined
+FUZZ_FLAGS    = -std=c11 -D_GNU_SOURCE -Ilib -g -O1 -fsanitize=fuzzer,address,undefined \
+                $(shell pkg-config --cflags libxml-2.0 libcurl openssl)
+FUZZ_LIBS     = $(shell pkg-config --libs libxml-2.0 libcurl openssl) -lpthread
 
 FUZZ_SRC := $(sort $(wildcard fuzz/fuzz_*.c))
 FUZZ_BIN := $(FUZZ_SRC:fuzz/%.c=$(FUZZ_BUILD)/%)
@@ -16,7 +18,7 @@ all: $(FUZZ_BIN)
 
 $(FUZZ_BUILD)/%: fuzz/%.c $(LIB_SRC) $(wildcard lib/*.h)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(LIB_SRC)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(LIB_SRC) $(FUZZ_LIBS)
 
 run: $(FUZZ_BIN)
 	@for f in $(FUZZ_BIN); do \

@@ -86,6 +86,13 @@ int vn_file_replace(const char *path, const void *data, size_t len, int new_mode
     vn_buf tmp = VN_BUF_INIT;
     vn_buf_addf(&tmp, "%s.vnest-tmp.%ld", path, (long)getpid());
     int fd = open(tmp.data, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+    if (fd < 0 && errno == EEXIST) {
+        /* Named after this PID, so left by a process that died (a crash
+         * before the rename, PID reused): remove it rather than fail for
+         * good. O_EXCL still refuses whatever appears in between. */
+        unlink(tmp.data);
+        fd = open(tmp.data, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+    }
     if (fd < 0) {
         int e = errno;
         vn_buf_free(&tmp);

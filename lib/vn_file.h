@@ -24,7 +24,7 @@ int vn_file_replace(const char *path, const void *data, size_t len, int new_mode
 int vn_file_backup_once(const char *src, const char *dst, vn_error *err);
 
 /* Test hook: when the environment variable VNEST_CRASH_AT names a point
- * ("before-rename", "after-tmp-write"), the process is killed there with
+ * ("before-rename", "after-rename"), the process is killed there with
  * SIGKILL, to prove that a crash leaves the old file in place. */
 void vn_crash_point(const char *name);
 

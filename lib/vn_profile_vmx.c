@@ -1,5 +1,6 @@
 #include "vn_profile_vmx.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,7 +89,10 @@ static void check_memory(vmx_ctx *c)
 {
     long mb = vn_vmx_long(c->vmx, "memsize", 0);
     long want = mb < c->rel->min_memory_mb ? c->rel->min_memory_mb : mb;
-    want = (want + 3) / 4 * 4; /* VMware and libvirt want a multiple of 4 MB */
+    /* VMware and libvirt want a multiple of 4 MB: round up, or down where
+     * up would overflow (a memsize near LONG_MAX) */
+    if (want % 4)
+        want = want > LONG_MAX - 3 ? want - want % 4 : want + 4 - want % 4;
     if (want == mb)
         return;
     char wanted[32];

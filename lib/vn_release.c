@@ -30,31 +30,42 @@ const char *vn_release_list(void)
     return "6.0, 6.5, 6.7, 7.0, 7.0U1, 7.0U2+ (7.0U2, 7.0U3), 8.0 (8.0U1-U3), 9.0";
 }
 
+/* Reads 1 to `max` decimal digits at *s into *out, advancing *s; 0 when
+ * there are none or more. Bounding the digits keeps "6.10" from reading as
+ * 7.0 (major * 10 + minor) and long numbers from wrapping around. */
+static int read_part(const char **s, int max, int *out)
+{
+    int n = 0, len = 0;
+    while (isdigit((unsigned char)**s)) {
+        if (++len > max)
+            return 0;
+        n = n * 10 + (*(*s)++ - '0');
+    }
+    *out = n;
+    return len > 0;
+}
+
 /* Splits "7.0U3" into major 7, minor 0, update 3; "8" is 8.0 with no update.
  * Returns 0 when the text is not of that shape. */
 static int split_version(const char *s, int *major, int *minor, int *update)
 {
-    char *end;
     *minor = 0;
     *update = 0;
-    if (!isdigit((unsigned char)*s))
+    if (!read_part(&s, 2, major))
         return 0;
-    *major = (int)strtol(s, &end, 10);
-    if (*end == '.') {
-        s = end + 1;
-        if (!isdigit((unsigned char)*s))
+    if (*s == '.') {
+        s++;
+        if (!read_part(&s, 1, minor))
             return 0;
-        *minor = (int)strtol(s, &end, 10);
     }
-    if (*end == 'u' || *end == 'U') {
-        s = end + 1;
-        if (!isdigit((unsigned char)*s))
+    if (*s == 'u' || *s == 'U') {
+        s++;
+        if (!read_part(&s, 2, update))
             return 0;
-        *update = (int)strtol(s, &end, 10);
-        if (*end == '+')
-            end++;
+        if (*s == '+')
+            s++;
     }
-    return *end == '\0';
+    return *s == '\0';
 }
 
 static const vn_release *release_for(int major, int minor, int update)

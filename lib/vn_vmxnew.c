@@ -30,7 +30,7 @@ void vn_vm_spec_defaults(vn_vm_spec *spec, const vn_release *rel, const char *na
     spec->nics = 1;
 }
 
-static int validate(const vn_vm_spec *s, vn_error *err)
+int vn_vm_spec_validate(const vn_vm_spec *s, vn_error *err)
 {
     if (!s->name || !*s->name || strchr(s->name, '/') || s->name[0] == '.')
         return vn_fail(err, VN_EINPUT, "--name",
@@ -47,7 +47,9 @@ static int validate(const vn_vm_spec *s, vn_error *err)
                        (unsigned long long)(s->memory / VN_MIB), s->rel->name,
                        s->rel->min_memory_mb);
     if (s->memory % (4 * VN_MIB))
-        return vn_fail(err, VN_EINPUT, "--memory", "memory must be a multiple of 4 MiB");
+        return vn_fail(err, VN_EINPUT, "--memory",
+                       "memory is not a multiple of 4 MiB (expected a multiple of 4 MiB, as "
+                       "VMware requires)");
     if (s->nics < 1 || s->nics > 10)
         return vn_fail(err, VN_EINPUT, "--nics", "%d NICs (expected 1 to 10)", s->nics);
     if (s->hw_version && (s->hw_version < 9 || s->hw_version > 22))
@@ -178,7 +180,7 @@ static char *resolve_iso(const char *iso)
 
 int vn_vmxop_new(const char *dir, const vn_vm_spec *spec, vn_buf *created, vn_error *err)
 {
-    int rc = validate(spec, err);
+    int rc = vn_vm_spec_validate(spec, err);
     if (rc != VN_OK)
         return rc;
     disk_plan disks[3];

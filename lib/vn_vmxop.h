@@ -52,6 +52,10 @@ typedef struct vn_vm_spec {
  * one NIC. */
 void vn_vm_spec_defaults(vn_vm_spec *spec, const vn_release *rel, const char *name);
 
+/* Checks a spec against the profile's minimums (VN_EINPUT naming the
+ * option that is wrong). */
+int vn_vm_spec_validate(const vn_vm_spec *spec, vn_error *err);
+
 /* Creates `dir` (or uses it if it is empty) with NAME.vmx and its disks.
  * Everything is created under temporary names and renamed at the end; on
  * failure whatever was created is removed. The list of files created goes to

@@ -34,18 +34,24 @@ static int run_fix(const cli_cmd *cmd, cli_ctx *ctx, cli_args *args)
         vn_vmx_report_free(&r);
         return cli_report(&err);
     }
-    /* What remains after the fix: the findings that need a person. */
+    /* What remains after the fix: the findings that need a person. Their
+     * lines are those of the file as it is now: removed lines shift them. */
+    vn_vmx *now = NULL;
+    vn_error ignored = {0};
+    if (r.written && vn_vmx_load(r.path, &now, &ignored) != VN_OK)
+        now = NULL;
     vn_findings left = {0};
     for (size_t i = 0; i < r.findings.n; i++) {
         const vn_finding *f = &r.findings.v[i];
         if (!f->fixable) {
             vn_finding *x = vn_findings_add(&left, f->rule, f->key, f->current, f->wanted);
             x->severity = f->severity;
-            x->line = f->line;
+            x->line = now ? vn_vmx_line(now, f->key) : f->line;
             x->fixable = 0;
             x->note = f->note ? vn_xstrdup(f->note) : NULL;
         }
     }
+    vn_vmx_free(now);
     if (ctx->json) {
         json_t *doc = vmx_report_json(&r);
         json_object_set_new(doc, "dry_run", json_boolean(dry_run));

@@ -13,10 +13,12 @@
 #define VNEST_VERSION "0.1.0"
 #endif
 
-extern const cli_cmd cmd_rules, cmd_vmx_check, cmd_vmx_fix, cmd_vmx_new, cmd_probe;
+extern const cli_cmd cmd_rules, cmd_vmx_check, cmd_vmx_fix, cmd_vmx_new, cmd_probe, cmd_api_about,
+    cmd_vm_create, cmd_vm_check, cmd_vm_fix;
 
 const cli_cmd *const cli_commands[] = {
-    &cmd_rules, &cmd_vmx_check, &cmd_vmx_fix, &cmd_vmx_new, &cmd_probe, NULL,
+    &cmd_rules,   &cmd_vmx_check, &cmd_vmx_fix,  &cmd_vmx_new, &cmd_probe,
+    &cmd_api_about, &cmd_vm_create, &cmd_vm_check, &cmd_vm_fix, NULL,
 };
 
 static const char overview[] =
