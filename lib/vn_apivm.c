@@ -26,11 +26,14 @@ static void connect_info(vn_buf *b, int start_connected)
     vn_xw_close(b, "connectable");
 }
 
-static void add_scsi(vn_buf *b)
+static void add_scsi(vn_buf *b, const vn_release *rel)
 {
     vn_xw_open(b, "deviceChange");
     vn_xw_str(b, "operation", "add");
-    vn_xw_open_type(b, "device", "ParaVirtualSCSIController");
+    /* ESXi 6.0 has no native PVSCSI driver to boot from (SEEDS S2). */
+    vn_xw_open_type(b, "device",
+                    rel->id >= VN_ESXI_65 ? "ParaVirtualSCSIController"
+                                          : "VirtualLsiLogicSASController");
     vn_xw_int(b, "key", KEY_SCSI);
     vn_xw_int(b, "busNumber", 0);
     vn_xw_str(b, "sharedBus", "noSharing");
@@ -126,7 +129,7 @@ void vn_apivm_create_body(vn_vim *vim, const vn_vm_spec *s, const vn_placement *
     vn_xw_int(b, "numCPUs", s->cpus);
     vn_xw_int(b, "numCoresPerSocket", s->cpus);
     vn_xw_int(b, "memoryMB", (long long)(s->memory / VN_MIB));
-    add_scsi(b);
+    add_scsi(b, s->rel);
     uint64_t disks[3] = {s->boot_disk, s->vsan_cache, s->vsan_capacity};
     int unit = 0;
     for (int i = 0; i < 3; i++)
@@ -229,8 +232,8 @@ int vn_apivm_shutdown_guest(vn_vim *vim, const vn_mor *vm, int timeout_s, vn_err
         if (rc != VN_OK || !strcmp(state, "poweredOff"))
             return rc;
         if (time(NULL) >= end)
-            return vn_fail(err, VN_ERUNTIME, vm->id,
-                           "the guest did not shut down within %d s", timeout_s);
+            return vn_fail(err, VN_ERUNTIME, vm->id, "the guest did not shut down within %d s",
+                           timeout_s);
         usleep(500 * 1000);
     }
 }

@@ -13,8 +13,7 @@
  * nested HV, EFI without Secure Boot, a first boot into EFI setup (S4),
  * PVSCSI with thin disks, vSAN disks marked virtualSSD (S15), VMXNET3 NICs,
  * disk.EnableUUID. */
-void vn_apivm_create_body(vn_vim *vim, const vn_vm_spec *spec, const vn_placement *p,
-                          vn_buf *body);
+void vn_apivm_create_body(vn_vim *vim, const vn_vm_spec *spec, const vn_placement *p, vn_buf *body);
 
 /* Runs a task-returning method body and waits for it (timeout_s). On
  * success the task's result MOR goes to `result` (may be NULL). A task
@@ -23,8 +22,7 @@ int vn_apivm_run_task(vn_vim *vim, const vn_buf *body, const char *what, int tim
                       vn_mor *result, vn_error *err);
 
 /* ReconfigVM_Task with the given <spec> children (already in order). */
-int vn_apivm_reconfigure(vn_vim *vim, const vn_mor *vm, const char *spec_children,
-                         vn_error *err);
+int vn_apivm_reconfigure(vn_vim *vim, const vn_mor *vm, const char *spec_children, vn_error *err);
 
 int vn_apivm_power(vn_vim *vim, const vn_mor *vm, int on, vn_error *err);
 /* ShutdownGuest (returns at once) then waits for poweredOff up to timeout_s. */

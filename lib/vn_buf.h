@@ -13,7 +13,10 @@ typedef struct vn_buf {
     size_t cap;
 } vn_buf;
 
-#define VN_BUF_INIT {NULL, 0, 0}
+#define VN_BUF_INIT                                                                                \
+    {                                                                                              \
+        NULL, 0, 0                                                                                 \
+    }
 
 void vn_buf_grow(vn_buf *b, size_t extra);
 void vn_buf_add(vn_buf *b, const void *data, size_t len);

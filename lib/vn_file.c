@@ -129,7 +129,9 @@ int vn_file_backup_once(const char *src, const char *dst, vn_error *err)
     int rc = vn_file_read(src, &data, &len, err);
     if (rc != VN_OK)
         return rc;
-    rc = vn_file_replace(dst, data, len, 0644, err);
+    struct stat st;
+    int mode = stat(src, &st) == 0 ? (int)(st.st_mode & 07777) : 0600;
+    rc = vn_file_replace(dst, data, len, mode, err); /* as private as the original */
     free(data);
     return rc == VN_OK ? 1 : rc;
 }

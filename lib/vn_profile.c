@@ -6,16 +6,16 @@
 
 #include "vn_buf.h"
 
-#define ALL   VN_REL_ALL
-#define VMX   VN_SURF_VMX
-#define API   VN_SURF_API
-#define OVF   VN_SURF_OVF
-#define HOST  VN_ROLE_HOST
-#define TMPL  VN_ROLE_TEMPLATE
-#define ANY   VN_ROLE_ANY
-#define ERR   VN_SEV_ERROR
-#define WARN  VN_SEV_WARNING
-#define INFO  VN_SEV_INFO
+#define ALL  VN_REL_ALL
+#define VMX  VN_SURF_VMX
+#define API  VN_SURF_API
+#define OVF  VN_SURF_OVF
+#define HOST VN_ROLE_HOST
+#define TMPL VN_ROLE_TEMPLATE
+#define ANY  VN_ROLE_ANY
+#define ERR  VN_SEV_ERROR
+#define WARN VN_SEV_WARNING
+#define INFO VN_SEV_INFO
 
 /* The order here is the order findings are reported and new keys are
  * appended by `fix`, so keep related settings together. */

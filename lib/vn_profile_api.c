@@ -77,10 +77,10 @@ static const struct {
 static const struct {
     const char *type, *dev;
 } nics[] = {
-    {"VirtualVmxnet3", "vmxnet3"},   {"VirtualVmxnet3Vrdma", "vmxnet3"},
-    {"VirtualE1000e", "e1000e"},     {"VirtualE1000", "e1000"},
-    {"VirtualVmxnet2", "vmxnet2"},   {"VirtualVmxnet", "vmxnet"},
-    {"VirtualPCNet32", "vlance"},    {"VirtualSriovEthernetCard", "sriov"},
+    {"VirtualVmxnet3", "vmxnet3"}, {"VirtualVmxnet3Vrdma", "vmxnet3"},
+    {"VirtualE1000e", "e1000e"},   {"VirtualE1000", "e1000"},
+    {"VirtualVmxnet2", "vmxnet2"}, {"VirtualVmxnet", "vmxnet"},
+    {"VirtualPCNet32", "vlance"},  {"VirtualSriovEthernetCard", "sriov"},
 };
 
 #define MAX_CTRL 64
@@ -290,7 +290,8 @@ void vn_profile_api_check(const vn_api_vm *vm, const vn_release *rel, unsigned r
             free(f->key);
             f->key = k;
         }
-        if (!strcmp(f->key, "config.nestedHVEnabled") || !strncmp(f->key, "config.bootOptions.", 19)) {
+        if (!strcmp(f->key, "config.nestedHVEnabled") ||
+            !strncmp(f->key, "config.bootOptions.", 19)) {
             lower(f->wanted);
             lower(f->current); /* API booleans are xsd:boolean: true/false */
         }

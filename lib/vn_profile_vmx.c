@@ -268,7 +268,7 @@ static void check_clone_policy(vmx_ctx *c)
         return;
     char key[64];
     snprintf(key, sizeof(key), "%s.fileName", boot[0]->prefix);
-    vn_finding *f = add(c, key, NULL);
+    vn_finding *f = add(c, key, "(a fresh kickstart install per host)");
     f->fixable = 0;
     note(f, "a template's installed boot disk must not be cloned for this release: deploy with "
             "a kickstart install per host (vnest ks new, vnest iso build)");
@@ -312,8 +312,7 @@ int vn_profile_vmx_covers(const char *id)
     return adapter_for(id) != NULL;
 }
 
-void vn_profile_vmx_check(const vn_vmx *vmx, const vn_release *rel, unsigned role,
-                          vn_findings *out)
+void vn_profile_vmx_check(const vn_vmx *vmx, const vn_release *rel, unsigned role, vn_findings *out)
 {
     vn_vmx_hw *hw = vn_xmalloc(sizeof(*hw));
     vn_vmx_hw_read(vmx, hw);

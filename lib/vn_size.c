@@ -14,9 +14,9 @@ static uint64_t unit_of(const char *s, int *ok)
         const char *name;
         uint64_t mult;
     } units[] = {
-        {"b", 1},         {"k", VN_KIB},  {"kb", VN_KIB}, {"kib", VN_KIB}, {"m", VN_MIB},
-        {"mb", VN_MIB},   {"mib", VN_MIB}, {"g", VN_GIB}, {"gb", VN_GIB},  {"gib", VN_GIB},
-        {"t", VN_TIB},    {"tb", VN_TIB}, {"tib", VN_TIB},
+        {"b", 1},       {"k", VN_KIB},   {"kb", VN_KIB},  {"kib", VN_KIB}, {"m", VN_MIB},
+        {"mb", VN_MIB}, {"mib", VN_MIB}, {"g", VN_GIB},   {"gb", VN_GIB},  {"gib", VN_GIB},
+        {"t", VN_TIB},  {"tb", VN_TIB},  {"tib", VN_TIB},
     };
     for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
         if (strcasecmp(s, units[i].name) == 0)
@@ -30,8 +30,7 @@ int vn_size_parse(const char *text, uint64_t bare_unit, const char *where, uint6
 {
     const char *expect = "expected a size such as 8G, 8192M or 40GiB";
     if (!text || !isdigit((unsigned char)*text))
-        return vn_fail(err, VN_EINPUT, where, "invalid size \"%s\" (%s)", text ? text : "",
-                       expect);
+        return vn_fail(err, VN_EINPUT, where, "invalid size \"%s\" (%s)", text ? text : "", expect);
     char *end;
     unsigned long long n = strtoull(text, &end, 10);
     while (*end == ' ')
@@ -44,8 +43,8 @@ int vn_size_parse(const char *text, uint64_t bare_unit, const char *where, uint6
         mult = bare_unit;
     const uint64_t max = 62 * VN_TIB;
     if (n == 0 || n > max / mult)
-        return vn_fail(err, VN_EINPUT, where, "size \"%s\" out of range (expected 1 byte to 62 TiB)",
-                       text);
+        return vn_fail(err, VN_EINPUT, where,
+                       "size \"%s\" out of range (expected 1 byte to 62 TiB)", text);
     *bytes = (uint64_t)n * mult;
     return VN_OK;
 }

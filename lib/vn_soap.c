@@ -192,8 +192,7 @@ int vn_soap_parse(const char *data, size_t len, long http_status, const char *wh
     }
     if (!first || http_status != 200) {
         xmlFreeDoc(doc);
-        return vn_fail(err, VN_ERUNTIME, where, "HTTP %ld with an empty SOAP body",
-                       http_status);
+        return vn_fail(err, VN_ERUNTIME, where, "HTTP %ld with an empty SOAP body", http_status);
     }
     r->doc = doc;
     r->result = first;

@@ -194,8 +194,7 @@ static int login(vn_vim *vim, vn_error *err)
     if (rc != VN_OK) {
         if (!strcmp(fault.type, "InvalidLogin"))
             return vn_fail(err, VN_ERUNTIME, vim->where,
-                           "login failed for user \"%s\" (wrong user name or password)",
-                           vim->user);
+                           "login failed for user \"%s\" (wrong user name or password)", vim->user);
         return rc;
     }
     vn_soap_reply_free(&reply);
@@ -223,8 +222,7 @@ static int service_content(vn_vim *vim, vn_error *err)
     vn_xn_text(vn_xn_first(about, "apiType"), vim->api_type, sizeof(vim->api_type));
     vn_xn_text(vn_xn_first(about, "apiVersion"), vim->api_version, sizeof(vim->api_version));
     vn_xn_text(vn_xn_first(about, "fullName"), vim->product, sizeof(vim->product));
-    vn_xn_text(vn_xn_first(about, "version"), vim->product_version,
-               sizeof(vim->product_version));
+    vn_xn_text(vn_xn_first(about, "version"), vim->product_version, sizeof(vim->product_version));
     vn_xn_text(vn_xn_first(about, "build"), vim->build, sizeof(vim->build));
     read_mor(rv, "rootFolder", &vim->root);
     read_mor(rv, "propertyCollector", &vim->property_collector);

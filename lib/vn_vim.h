@@ -35,11 +35,11 @@ typedef struct vn_mor {
 
 typedef struct vn_vim {
     vn_http *http;
-    char where[160];    /* host:port, for messages */
-    char version[32];   /* the vim25 version used in SOAPAction */
-    char api_type[32];  /* "VirtualCenter" or "HostAgent" */
+    char where[160];   /* host:port, for messages */
+    char version[32];  /* the vim25 version used in SOAPAction */
+    char api_type[32]; /* "VirtualCenter" or "HostAgent" */
     char api_version[32];
-    char product[160];  /* about.fullName */
+    char product[160]; /* about.fullName */
     char product_version[32];
     char build[32];
     vn_mor root, property_collector, view_manager, session_manager, search_index,

@@ -134,8 +134,8 @@ static int find_or_only(vn_vim *vim, const char *type, const char *name, const c
 int vn_inv_network(vn_vim *vim, const char *name, vn_placement *p, vn_error *err)
 {
     snprintf(p->network_name, sizeof(p->network_name), "%s", name);
-    int rc = vn_inv_find(vim, "DistributedVirtualPortgroup", name, "--network", &p->network, 1,
-                         err);
+    int rc =
+        vn_inv_find(vim, "DistributedVirtualPortgroup", name, "--network", &p->network, 1, err);
     if (rc < 0 || rc > 1)
         return rc;
     if (rc == 1) {
@@ -144,14 +144,21 @@ int vn_inv_network(vn_vim *vim, const char *name, vn_placement *p, vn_error *err
         rc = read_prop(vim, &p->network, "key", NULL, p->portgroup_key, sizeof(p->portgroup_key),
                        err);
         if (rc == VN_OK)
-            rc = read_prop(vim, &p->network, "config.distributedVirtualSwitch", &dvs, NULL, 0,
-                           err);
+            rc = read_prop(vim, &p->network, "config.distributedVirtualSwitch", &dvs, NULL, 0, err);
         if (rc == VN_OK)
             rc = read_prop(vim, &dvs, "uuid", NULL, p->switch_uuid, sizeof(p->switch_uuid), err);
         return rc;
     }
     rc = vn_inv_find(vim, "Network", name, "--network", &p->network, 0, err);
     return rc == 1 ? VN_OK : rc;
+}
+
+int vn_inv_parent_pool(vn_vim *vim, const vn_mor *host, vn_mor *cr, vn_mor *pool, vn_error *err)
+{
+    int rc = read_prop(vim, host, "parent", cr, NULL, 0, err);
+    if (rc == VN_OK)
+        rc = read_prop(vim, cr, "resourcePool", pool, NULL, 0, err);
+    return rc;
 }
 
 int vn_inv_place(vn_vim *vim, const vn_place_req *req, vn_placement *p, vn_error *err)
@@ -173,9 +180,7 @@ int vn_inv_place(vn_vim *vim, const vn_place_req *req, vn_placement *p, vn_error
         rc = find_or_only(vim, "ResourcePool", req->pool, "--pool", &p->pool, NULL, 0, err);
     } else if (rc == VN_OK && p->has_host) {
         vn_mor cr;
-        rc = read_prop(vim, &p->host, "parent", &cr, NULL, 0, err);
-        if (rc == VN_OK)
-            rc = read_prop(vim, &cr, "resourcePool", &p->pool, NULL, 0, err);
+        rc = vn_inv_parent_pool(vim, &p->host, &cr, &p->pool, err);
     } else if (rc == VN_OK) {
         vn_mor cr;
         rc = the_only(vim, "ComputeResource", "--pool or --host", &cr, NULL, 0, err);

@@ -36,6 +36,10 @@ int vn_inv_place(vn_vim *vim, const vn_place_req *req, vn_placement *out, vn_err
 /* Resolves a network name to its backing (standard or distributed). */
 int vn_inv_network(vn_vim *vim, const char *name, vn_placement *out, vn_error *err);
 
+/* The resource pool of a host's compute resource (its cluster or itself):
+ * `cr` gets the compute resource, `pool` its root pool. */
+int vn_inv_parent_pool(vn_vim *vim, const vn_mor *host, vn_mor *cr, vn_mor *pool, vn_error *err);
+
 /* "%2f" and friends back to characters, into buf. */
 const char *vn_inv_unescape(const char *name, char *buf, size_t len);
 

@@ -28,10 +28,10 @@ int vn_vim_retrieve_objs(vn_vim *vim, const vn_mor *objs, size_t n, const char *
 
 typedef struct vn_task_result {
     vn_mor task;
-    int done;      /* 1 when success or error */
-    int ok;        /* 1 on success */
+    int done;       /* 1 when success or error */
+    int ok;         /* 1 on success */
     vn_fault fault; /* when !ok */
-    vn_mor result; /* info.result when it is a MOR (CreateVM, CloneVM) */
+    vn_mor result;  /* info.result when it is a MOR (CreateVM, CloneVM) */
 } vn_task_result;
 
 /* Waits for every task in `t` (n of them) to finish, with one property

@@ -22,17 +22,17 @@ typedef struct vn_vmx_nic {
 typedef struct vn_vmx_ctrl {
     vn_bus bus;
     int index;
-    char prefix[24];      /* "scsi0" */
-    const char *dev;      /* scsiN.virtualDev (SCSI only), NULL if absent */
+    char prefix[24]; /* "scsi0" */
+    const char *dev; /* scsiN.virtualDev (SCSI only), NULL if absent */
 } vn_vmx_ctrl;
 
 typedef struct vn_vmx_dev {
     vn_bus bus;
     int ctrl, unit;
-    char prefix[32];    /* "scsi0:1" */
-    const char *type;   /* deviceType, NULL if absent */
-    const char *file;   /* fileName, NULL if absent */
-    int is_cdrom;       /* deviceType cdrom-* or atapi-cdrom */
+    char prefix[32];     /* "scsi0:1" */
+    const char *type;    /* deviceType, NULL if absent */
+    const char *file;    /* fileName, NULL if absent */
+    int is_cdrom;        /* deviceType cdrom-* or atapi-cdrom */
     int start_connected; /* startConnected (default TRUE) */
 } vn_vmx_dev;
 

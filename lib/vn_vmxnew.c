@@ -54,11 +54,21 @@ int vn_vm_spec_validate(const vn_vm_spec *s, vn_error *err)
         return vn_fail(err, VN_EINPUT, "--nics", "%d NICs (expected 1 to 10)", s->nics);
     if (s->hw_version && (s->hw_version < 9 || s->hw_version > 22))
         return vn_fail(err, VN_EINPUT, "--hw-version",
-                       "hardware version %d (expected 9 to 22: nested HV needs 9)",
-                       s->hw_version);
+                       "hardware version %d (expected 9 to 22: nested HV needs 9)", s->hw_version);
     if (s->boot_disk < VN_GIB)
         return vn_fail(err, VN_EINPUT, "--boot-disk",
                        "boot disk too small (expected at least 1 GiB; ESXi 7+ wants 32 GiB)");
+    /* Hosted sparse disks address grains with 32-bit sector numbers. */
+    const struct {
+        uint64_t bytes;
+        const char *flag;
+    } disks[] = {{s->boot_disk, "--boot-disk"},
+                 {s->vsan_cache, "--vsan-cache"},
+                 {s->vsan_capacity, "--vsan-capacity"}};
+    for (size_t i = 0; i < 3; i++)
+        if (disks[i].bytes > 2 * VN_TIB)
+            return vn_fail(err, VN_EINPUT, disks[i].flag,
+                           "disk too large (expected at most 2 TiB, the limit of sparse VMDKs)");
     return VN_OK;
 }
 
@@ -121,7 +131,8 @@ static void build_vmx(vn_vmx *vmx, const vn_vm_spec *s, const disk_plan *disks, 
     setf(vmx, "vmci0.present", "TRUE");
     setf(vmx, "hpet0.present", "TRUE");
     setf(vmx, "scsi0.present", "TRUE");
-    setf(vmx, "scsi0.virtualDev", "pvscsi");
+    /* ESXi 6.0 has no native PVSCSI driver to boot from (SEEDS S2). */
+    setf(vmx, "scsi0.virtualDev", s->rel->id >= VN_ESXI_65 ? "pvscsi" : "lsisas1068");
     for (size_t i = 0; i < ndisks; i++) {
         char key[48];
         snprintf(key, sizeof(key), "scsi0:%zu.present", i);

@@ -31,7 +31,7 @@ typedef struct cli_args {
     const char *val[CLI_MAX_OPTS]; /* last value given, or "1" for a flag; NULL if absent */
     int count[CLI_MAX_OPTS];       /* how many times given */
     const char *multi[CLI_MAX_OPTS][CLI_MAX_POS]; /* every value of a repeated option */
-    const char *pos[CLI_MAX_POS];  /* positional arguments */
+    const char *pos[CLI_MAX_POS];                 /* positional arguments */
     int npos;
 } cli_args;
 
@@ -68,7 +68,8 @@ void cli_print_scdoc(const cli_cmd *cmd, FILE *out);
 /* Prints "vnest: WHERE: message" to stderr and returns err->code. */
 int cli_report(const vn_error *err);
 /* Same for a message built here, returns `code`. */
-int cli_fail(int code, const char *where, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int cli_fail(int code, const char *where, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* Prints a JSON document to stdout (steals the reference) and a newline. */
 void cli_json_emit(json_t *doc);

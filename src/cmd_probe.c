@@ -57,8 +57,7 @@ static int run_probe(const cli_cmd *cmd, cli_ctx *ctx, cli_args *args)
 }
 
 static const cli_opt opts[] = {
-    {"root", 0, "DIR", "read proc/, sys/ and dev/ under DIR instead of / (for diagnosis)",
-     NULL},
+    {"root", 0, "DIR", "read proc/, sys/ and dev/ under DIR instead of / (for diagnosis)", NULL},
     {0},
 };
 

@@ -11,8 +11,11 @@ static void surfaces_text(unsigned s, char *out, size_t n)
     static const struct {
         unsigned bit;
         const char *name;
-    } names[] = {{VN_SURF_VMX, "vmx"}, {VN_SURF_API, "api"}, {VN_SURF_OVF, "ovf"},
-                 {VN_SURF_KS, "ks"},   {VN_SURF_DISK, "disk"}};
+    } names[] = {{VN_SURF_VMX, "vmx"},
+                 {VN_SURF_API, "api"},
+                 {VN_SURF_OVF, "ovf"},
+                 {VN_SURF_KS, "ks"},
+                 {VN_SURF_DISK, "disk"}};
     out[0] = '\0';
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
         if (!(s & names[i].bit))
@@ -63,8 +66,8 @@ static int run_rules(const cli_cmd *cmd, cli_ctx *ctx, cli_args *args)
                         role_text);
 
     json_t *arr = json_array();
-    static const char *const head[] = {"RULE", "SEED", "SEVERITY", "ROLES", "RELEASES",
-                                       "SURFACES", "SUMMARY"};
+    static const char *const head[] = {"RULE",     "SEED",     "SEVERITY", "ROLES",
+                                       "RELEASES", "SURFACES", "SUMMARY"};
     cli_table *t = cli_table_new(7, head);
     for (size_t i = 0; i < vn_rule_count(); i++) {
         const vn_rule *r = vn_rule_at(i);
@@ -76,8 +79,9 @@ static int run_rules(const cli_cmd *cmd, cli_ctx *ctx, cli_args *args)
         surfaces_text(r->surfaces, surf, sizeof(surf));
         releases_text(r->releases, rels, sizeof(rels));
         const char *roles = r->roles == VN_ROLE_ANY ? "any" : vn_role_name(r->roles);
-        const char *cells[] = {r->id, *r->seed ? r->seed : "-", vn_severity_name(r->severity),
-                               roles, rels, surf, r->summary};
+        const char *cells[] = {
+            r->id,     *r->seed ? r->seed : "-", vn_severity_name(r->severity), roles, rels, surf,
+            r->summary};
         cli_table_row(t, cells);
         json_t *o = json_object();
         json_object_set_new(o, "id", json_string(r->id));

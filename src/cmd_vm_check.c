@@ -41,8 +41,8 @@ static int run_check(const cli_cmd *cmd, cli_ctx *ctx, cli_args *args)
         if (ctx->json) {
             json_array_append_new(arr, vm_report_json(vm, used, r, &f));
         } else if (ctx->verbose >= 0) {
-            printf("%s%s (%s): ESXi %s, role %s\n", i ? "\n" : "", vm->name, vm->mor.id,
-                   used->name, vn_role_name(r));
+            printf("%s%s (%s): ESXi %s, role %s\n", i ? "\n" : "", vm->name, vm->mor.id, used->name,
+                   vn_role_name(r));
             render_findings_text(&f, ctx->verbose, stdout);
             render_summary_text(&f, stdout);
         }

@@ -16,11 +16,10 @@ static int create(vn_vim *vim, const vn_conn *conn, const vn_vm_spec *spec, cons
     int rc = vn_inv_find(vim, "VirtualMachine", spec->name, "NAME", &existing, 1, err);
     if (rc == 1)
         return vn_fail(err, VN_EINPUT, spec->name,
-                       "a VM with this name already exists (%s); choose another name",
-                       existing.id);
+                       "a VM with this name already exists (%s); choose another name", existing.id);
     if (rc != 0)
         return rc;
-    vn_place_req req = {conn->datacenter, conn->folder, conn->pool,
+    vn_place_req req = {conn->datacenter, conn->folder,    conn->pool,
                         conn->host,       conn->datastore, network};
     vn_placement p;
     rc = vn_inv_place(vim, &req, &p, err);

@@ -51,8 +51,8 @@ static int fix_one(vn_vim *vim, vn_api_vm *vm, const vn_release *rel, unsigned r
     vn_findings left = {0};
     for (size_t i = 0; i < f.n; i++)
         if (!f.v[i].fixable) {
-            vn_finding *x = vn_findings_add(&left, f.v[i].rule, f.v[i].key, f.v[i].current,
-                                            f.v[i].wanted);
+            vn_finding *x =
+                vn_findings_add(&left, f.v[i].rule, f.v[i].key, f.v[i].current, f.v[i].wanted);
             x->fixable = 0;
             x->severity = f.v[i].severity;
             x->note = f.v[i].note ? vn_xstrdup(f.v[i].note) : NULL;

@@ -57,7 +57,8 @@ static int run_fix(const cli_cmd *cmd, cli_ctx *ctx, cli_args *args)
         json_object_set_new(doc, "dry_run", json_boolean(dry_run));
         json_object_set_new(doc, "changed", json_integer((json_int_t)r.changed));
         json_object_set_new(doc, "written", json_boolean(r.written));
-        json_object_set_new(doc, "backup", r.backup ? json_sprintf("%s.orig", r.path) : json_null());
+        json_object_set_new(doc, "backup",
+                            r.backup ? json_sprintf("%s.orig", r.path) : json_null());
         json_object_set_new(doc, "remaining", render_findings_json(&left));
         cli_json_emit(doc);
     } else if (ctx->verbose >= 0) {
@@ -81,8 +82,7 @@ static int run_fix(const cli_cmd *cmd, cli_ctx *ctx, cli_args *args)
 static const cli_opt opts[] = {
     {"esxi", 0, "VER", "the ESXi release the VM runs (default: implied by guestOS)",
      "6.0 6.5 6.7 7.0 7.0U1 7.0U2 7.0U3 8.0 9.0"},
-    {"role", 0, "ROLE", "host (default) or template: template also seals the VM",
-     "host template"},
+    {"role", 0, "ROLE", "host (default) or template: template also seals the VM", "host template"},
     {"dry-run", 'n', NULL, "show what would change and write nothing", NULL},
     {"force", 0, NULL, "write even though a lock file says the VM is running", NULL},
     {0},

@@ -14,11 +14,13 @@
 #endif
 
 extern const cli_cmd cmd_rules, cmd_vmx_check, cmd_vmx_fix, cmd_vmx_new, cmd_probe, cmd_api_about,
-    cmd_vm_create, cmd_vm_check, cmd_vm_fix;
+    cmd_vm_create, cmd_vm_check, cmd_vm_fix, cmd_net_check, cmd_net_fix, cmd_template, cmd_deploy,
+    cmd_doctor;
 
 const cli_cmd *const cli_commands[] = {
-    &cmd_rules,   &cmd_vmx_check, &cmd_vmx_fix,  &cmd_vmx_new, &cmd_probe,
-    &cmd_api_about, &cmd_vm_create, &cmd_vm_check, &cmd_vm_fix, NULL,
+    &cmd_rules,     &cmd_vmx_check, &cmd_vmx_new,  &cmd_vmx_fix, &cmd_probe,
+    &cmd_api_about, &cmd_vm_create, &cmd_vm_check, &cmd_vm_fix,  &cmd_net_check,
+    &cmd_net_fix,   &cmd_template,  &cmd_deploy,   &cmd_doctor,  NULL,
 };
 
 static const char overview[] =
@@ -29,8 +31,9 @@ static const char overview[] =
 
 static void print_main_help(FILE *out)
 {
-    fprintf(out, "Usage: vnest [--json] [-q|-v] <command> [options] [arguments]\n\n%s\n"
-                 "Commands:\n",
+    fprintf(out,
+            "Usage: vnest [--json] [-q|-v] <command> [options] [arguments]\n\n%s\n"
+            "Commands:\n",
             overview);
     for (int i = 0; cli_commands[i]; i++)
         fprintf(out, "  %-14s %s\n", cli_commands[i]->words, cli_commands[i]->summary);
@@ -160,8 +163,9 @@ int main(int argc, char **argv)
     if (!cmd) {
         int asked = a + 1 < argc && (!strcmp(argv[a + 1], "--help") || !strcmp(argv[a + 1], "-h"));
         if (noun_help(argv[a], asked))
-            return asked ? 0 : (a + 1 < argc ? cli_fail(VN_EINPUT, argv[a + 1], "unknown verb")
-                                             : VN_EINPUT);
+            return asked ? 0
+                         : (a + 1 < argc ? cli_fail(VN_EINPUT, argv[a + 1], "unknown verb")
+                                         : VN_EINPUT);
         return cli_fail(VN_EINPUT, argv[a], "unknown command (see 'vnest --help')");
     }
     cli_args *args = vn_xcalloc(1, sizeof(*args));

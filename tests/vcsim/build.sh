@@ -3,7 +3,7 @@
 # checker (ordercheck) from Debian's packages only: golang-go and
 # golang-github-vmware-govmomi-dev (govmomi 0.24.2 in /usr/share/gocode),
 # GOPATH mode, no module downloads. Installs the two packages with apt-get
-# when they are missing (as root, or through passwordless sudo). Skips the
+# when they are missing (apt.sh: as root, or through passwordless sudo). Skips the
 # build when both binaries are newer than their sources. Quiet on success.
 #
 # usage: tests/vcsim/build.sh [OUT_DIR]      (default: build/vcsim)
@@ -16,41 +16,19 @@ out=${1:-$top/build/vcsim}
 gopath=/usr/share/gocode
 govmomi=$gopath/src/github.com/vmware/govmomi
 go=/usr/bin/go
-pkgs="golang-go golang-github-vmware-govmomi-dev"
 
 have_deps() { [ -x "$go" ] && [ -f "$govmomi/simulator/model.go" ]; }
 
-install_deps() {
-    local sudo="" log
-    command -v apt-get >/dev/null 2>&1 || {
-        echo "vcsim/build.sh: $pkgs missing and no apt-get to install them" >&2
-        return 3
+if ! have_deps; then
+    why=$("$here/apt.sh" golang-go golang-github-vmware-govmomi-dev 2>&1) || {
+        echo "vcsim/build.sh: cannot build the simulator: $why" >&2
+        exit 3
     }
-    if [ "$(id -u)" -ne 0 ]; then
-        if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
-            sudo="sudo -n"
-        else
-            echo "vcsim/build.sh: $pkgs missing; installing them needs root or passwordless sudo" >&2
-            return 3
-        fi
-    fi
-    log=$(mktemp "${TMPDIR:-/tmp}/vcsim-apt.XXXXXX")
-    # shellcheck disable=SC2086 # $sudo and $pkgs split into words on purpose
-    if ! { $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq &&
-        $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $pkgs; } >"$log" 2>&1; then
-        echo "vcsim/build.sh: apt-get install $pkgs failed:" >&2
-        tail -5 "$log" >&2
-        rm -f "$log"
-        return 3
-    fi
-    rm -f "$log"
     have_deps || {
-        echo "vcsim/build.sh: $pkgs installed but $go or $govmomi is still missing" >&2
-        return 3
+        echo "vcsim/build.sh: cannot build the simulator: $go or $govmomi missing after installing" >&2
+        exit 3
     }
-}
-
-have_deps || install_deps || exit $?
+fi
 
 mkdir -p "$out"
 # One build at a time when several test suites start together.
@@ -73,12 +51,16 @@ stale() {
 # Package upgrades touch dpkg's file lists, which forces a rebuild.
 dpkg_lists=(/var/lib/dpkg/info/golang-github-vmware-govmomi-dev.list /var/lib/dpkg/info/golang-go*.list)
 
+# cgo only when a C compiler is there (Go 1.19 does not fall back by itself).
+cgo=0
+command -v cc >/dev/null 2>&1 && cgo=1
+
 build() { # DIR BIN
     local dir=$1 bin=$2 log
     log=$(mktemp "${TMPDIR:-/tmp}/vcsim-go.XXXXXX")
     if ! (cd "$dir" && env GOPATH="$gopath" GO111MODULE=off GOFLAGS= GOPROXY=off GOENV=off \
-        GOTOOLCHAIN=local GOCACHE="$top/build/go-cache" CGO_ENABLED=0 \
-        "$go" build -trimpath -o "$bin.tmp.$$" .) >"$log" 2>&1; then
+        GOTOOLCHAIN=local GOCACHE="$top/build/go-cache" CGO_ENABLED=$cgo \
+        "$go" build -o "$bin.tmp.$$" .) >"$log" 2>&1; then
         echo "vcsim/build.sh: go build in ${dir#"$top"/} failed:" >&2
         cat "$log" >&2
         rm -f "$log" "$bin.tmp.$$"

@@ -149,6 +149,9 @@ func typeName(t reflect.Type) string {
 	if t == nil {
 		return "?"
 	}
+	if t.Kind() == reflect.Interface && strings.HasPrefix(t.Name(), "Base") {
+		return strings.TrimPrefix(t.Name(), "Base") // BaseFoo: Foo or a subtype
+	}
 	if t.Name() != "" {
 		return t.Name()
 	}

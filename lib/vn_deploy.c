@@ -1,0 +1,333 @@
+#include "vn_deploy.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vn_apivm.h"
+#include "vn_xmlw.h"
+
+int vn_deploy_host_set(vn_deploy_host *h, const char *key, const char *value, vn_error *err)
+{
+    char full[128];
+    snprintf(full, sizeof(full), "%s%s", strncmp(key, "guestinfo.", 10) ? "guestinfo." : "", key);
+    for (int i = 0; i < h->nkv; i++)
+        if (!strcmp(h->keys[i], full)) {
+            free(h->values[i]);
+            h->values[i] = vn_xstrdup(value);
+            return VN_OK;
+        }
+    if (h->nkv >= VN_DEPLOY_MAX_KV)
+        return vn_fail(err, VN_EINPUT, "--guestinfo", "too many guestinfo keys (at most %d)",
+                       VN_DEPLOY_MAX_KV);
+    h->keys[h->nkv] = vn_xstrdup(full);
+    h->values[h->nkv++] = vn_xstrdup(value);
+    return VN_OK;
+}
+
+int vn_deploy_name(const char *format, int index, char *out, size_t len, vn_error *err)
+{
+    /* Exactly one conversion, %d or %0Nd, and no other '%' but "%%". */
+    int convs = 0;
+    for (const char *p = format; *p; p++) {
+        if (*p != '%')
+            continue;
+        if (p[1] == '%') {
+            p++;
+            continue;
+        }
+        const char *q = p + 1;
+        while (*q >= '0' && *q <= '9')
+            q++;
+        if (*q != 'd' || q - p > 3)
+            return vn_fail(err, VN_EINPUT, "--name-format",
+                           "\"%s\" (expected one %%d or %%0Nd, e.g. esxi-%%02d)", format);
+        convs++;
+        p = q;
+    }
+    if (convs != 1)
+        return vn_fail(err, VN_EINPUT, "--name-format",
+                       "\"%s\" (expected exactly one %%d or %%0Nd, e.g. esxi-%%02d)", format);
+    int n = snprintf(out, len, format, index);
+    if (n < 0 || (size_t)n >= len || n > 79)
+        return vn_fail(err, VN_EINPUT, "--name-format",
+                       "names too long (vSphere: < 80 characters)");
+    return VN_OK;
+}
+
+int vn_deploy_ip(const char *range, int index, int count, char *out, size_t len, vn_error *err)
+{
+    char first[64], last[64];
+    const char *dash = strchr(range, '-');
+    struct in_addr a, b;
+    if (!dash || (size_t)(dash - range) >= sizeof(first) || strlen(dash + 1) >= sizeof(last))
+        return vn_fail(err, VN_EINPUT, "--ip-range",
+                       "\"%s\" (expected FIRST-LAST, e.g. "
+                       "10.0.0.11-10.0.0.42)",
+                       range);
+    snprintf(first, sizeof(first), "%.*s", (int)(dash - range), range);
+    snprintf(last, sizeof(last), "%s", dash + 1);
+    if (inet_pton(AF_INET, first, &a) != 1 || inet_pton(AF_INET, last, &b) != 1)
+        return vn_fail(err, VN_EINPUT, "--ip-range", "\"%s\" (expected two IPv4 addresses)", range);
+    unsigned long lo = ntohl(a.s_addr), hi = ntohl(b.s_addr);
+    if (hi < lo || hi - lo + 1 < (unsigned long)count)
+        return vn_fail(err, VN_EINPUT, "--ip-range",
+                       "\"%s\" holds %lu addresses (expected at least %d, one per host)", range,
+                       hi >= lo ? hi - lo + 1 : 0, count);
+    struct in_addr x = {htonl((uint32_t)(lo + (unsigned long)index))};
+    inet_ntop(AF_INET, &x, out, (socklen_t)len);
+    return VN_OK;
+}
+
+/* ---- reading what exists ---- */
+
+typedef struct existing_ctx {
+    vn_deploy_plan *plan;
+} existing_ctx;
+
+static const char *extra_value(xmlNodePtr list, const char *key, char *buf, size_t len)
+{
+    char k[256];
+    const char *found = NULL;
+    for (xmlNodePtr o = vn_xn_first(list, NULL); o; o = vn_xn_next(o, NULL)) {
+        if (!strcmp(vn_xn_text(vn_xn_first(o, "key"), k, sizeof(k)), key))
+            found = vn_xn_text(vn_xn_first(o, "value"), buf, len); /* last one wins */
+    }
+    return found;
+}
+
+static int on_existing(void *ctx, const vn_mor *obj, xmlNodePtr o)
+{
+    vn_deploy_plan *plan = ((existing_ctx *)ctx)->plan;
+    char name[256], buf[1024], tmpl[16];
+    vn_prop_text(o, "name", name, sizeof(name));
+    for (int i = 0; i < plan->count; i++) {
+        vn_deploy_host *h = &plan->hosts[i];
+        if (strcmp(h->name, name) != 0)
+            continue;
+        h->vm = *obj;
+        if (!strcmp(vn_prop_text(o, "config.template", tmpl, sizeof(tmpl)), "true")) {
+            h->status = VN_DEPLOY_FAILED;
+            snprintf(h->detail, sizeof(h->detail), "a template with this name exists");
+            continue;
+        }
+        xmlNodePtr extra = vn_prop_find(o, "config.extraConfig");
+        for (int k = 0; k < h->nkv; k++) {
+            const char *v = extra_value(extra, h->keys[k], buf, sizeof(buf));
+            if (!v || strcmp(v, h->values[k]) != 0) {
+                h->status = VN_DEPLOY_FAILED;
+                snprintf(h->detail, sizeof(h->detail),
+                         "exists with a different %s (left untouched)", h->keys[k]);
+                break;
+            }
+        }
+        if (h->status != VN_DEPLOY_FAILED) {
+            h->status = VN_DEPLOY_SKIPPED;
+            snprintf(h->detail, sizeof(h->detail), "exists and matches");
+        }
+    }
+    return 0;
+}
+
+/* ---- cloning ---- */
+
+static void clone_body(const vn_deploy_plan *plan, const vn_deploy_host *h, vn_buf *b)
+{
+    vn_xw_call_begin(b, "CloneVM_Task", plan->template_vm.type, plan->template_vm.id);
+    vn_xw_mor(b, "folder", plan->place.folder.type, plan->place.folder.id);
+    vn_xw_str(b, "name", h->name);
+    vn_xw_open(b, "spec");
+    /* VirtualMachineCloneSpec: location, template, config, customization,
+     * powerOn; RelocateSpec: folder?, datastore, diskMoveType, pool, host. */
+    vn_xw_open(b, "location");
+    if (plan->place.datastore.id[0])
+        vn_xw_mor(b, "datastore", plan->place.datastore.type, plan->place.datastore.id);
+    vn_xw_mor(b, "pool", plan->place.pool.type, plan->place.pool.id);
+    if (plan->place.has_host)
+        vn_xw_mor(b, "host", plan->place.host.type, plan->place.host.id);
+    vn_xw_close(b, "location");
+    vn_xw_bool(b, "template", 0);
+    vn_xw_open(b, "config");
+    for (int k = 0; k < h->nkv; k++) {
+        vn_xw_open(b, "extraConfig");
+        vn_xw_str(b, "key", h->keys[k]);
+        vn_xw_any_str(b, "value", h->values[k]);
+        vn_xw_close(b, "extraConfig");
+    }
+    vn_xw_bool(b, "nestedHVEnabled", 1);
+    vn_xw_close(b, "config");
+    vn_xw_bool(b, "powerOn", 0);
+    vn_xw_close(b, "spec");
+    vn_xw_call_end(b, "CloneVM_Task");
+}
+
+static void fail_host(vn_deploy_host *h, const char *type, const char *msg)
+{
+    h->status = VN_DEPLOY_FAILED;
+    snprintf(h->detail, sizeof(h->detail), "%.60s%s%.250s", type, msg[0] ? ": " : "", msg);
+}
+
+/* Starts the clone tasks of hosts[from..to), then waits for all of them. */
+static int clone_batch(vn_vim *vim, vn_deploy_plan *plan, int from, int to, vn_error *err)
+{
+    vn_task_result t[to - from];
+    int idx[to - from], n = 0;
+    for (int i = from; i < to; i++) {
+        vn_deploy_host *h = &plan->hosts[i];
+        if (h->status != VN_DEPLOY_PENDING)
+            continue;
+        vn_buf b = VN_BUF_INIT;
+        clone_body(plan, h, &b);
+        vn_soap_reply reply;
+        vn_fault fault;
+        vn_error e = {0};
+        int rc = vn_vim_call(vim, &b, &reply, &fault, &e);
+        vn_buf_free(&b);
+        if (rc != VN_OK) {
+            fail_host(h, fault.type[0] ? fault.type : "error",
+                      fault.type[0] ? fault.message : e.msg);
+            continue;
+        }
+        memset(&t[n], 0, sizeof(t[n]));
+        vn_mor_from(vn_xn_first(reply.result, "returnval"), &t[n].task);
+        vn_soap_reply_free(&reply);
+        idx[n++] = i;
+    }
+    int rc = vn_vim_wait_tasks(vim, t, (size_t)n, 3600, err);
+    for (int k = 0; k < n; k++) {
+        vn_deploy_host *h = &plan->hosts[idx[k]];
+        if (rc != VN_OK)
+            fail_host(h, "error", err->msg);
+        else if (!t[k].ok)
+            fail_host(h, t[k].fault.type, t[k].fault.message);
+        else {
+            h->vm = t[k].result;
+            h->status = VN_DEPLOY_CREATED;
+            snprintf(h->detail, sizeof(h->detail), "cloned");
+        }
+    }
+    return rc;
+}
+
+/* What did not carry over to a clone (vcsim drops nested HV and may drop
+ * extraConfig; vCenters do the same for hand-edited templates). */
+typedef struct readback_ctx {
+    vn_deploy_host *h;
+    vn_buf *spec;
+} readback_ctx;
+
+static int on_readback(void *ctx, const vn_mor *obj, xmlNodePtr o)
+{
+    (void)obj;
+    readback_ctx *c = ctx;
+    char buf[1024];
+    xmlNodePtr extra = vn_prop_find(o, "config.extraConfig");
+    for (int k = 0; k < c->h->nkv; k++) {
+        const char *v = extra_value(extra, c->h->keys[k], buf, sizeof(buf));
+        if (v && !strcmp(v, c->h->values[k]))
+            continue;
+        vn_xw_open(c->spec, "extraConfig");
+        vn_xw_str(c->spec, "key", c->h->keys[k]);
+        vn_xw_any_str(c->spec, "value", c->h->values[k]);
+        vn_xw_close(c->spec, "extraConfig");
+    }
+    if (strcmp(vn_prop_text(o, "config.nestedHVEnabled", buf, sizeof(buf)), "true") != 0)
+        vn_xw_bool(c->spec, "nestedHVEnabled", 1);
+    return 1;
+}
+
+static void reconcile(vn_vim *vim, vn_deploy_host *h)
+{
+    static const char *const paths[] = {"config.extraConfig", "config.nestedHVEnabled", NULL};
+    vn_buf spec = VN_BUF_INIT;
+    readback_ctx c = {h, &spec};
+    vn_error e = {0};
+    int rc = vn_vim_retrieve_objs(vim, &h->vm, 1, paths, on_readback, &c, &e);
+    if (rc == VN_OK && spec.len) {
+        rc = vn_apivm_reconfigure(vim, &h->vm, spec.data, &e);
+        if (rc == VN_OK)
+            snprintf(h->detail, sizeof(h->detail), "cloned; settings the clone lost were restored");
+    }
+    if (rc != VN_OK)
+        fail_host(h, "reconcile", e.msg);
+    vn_buf_free(&spec);
+}
+
+static void progress_all(vn_deploy_plan *plan, vn_deploy_progress progress, void *ctx)
+{
+    int done = 0;
+    for (int i = 0; i < plan->count; i++)
+        done += plan->hosts[i].status != VN_DEPLOY_PENDING;
+    if (progress)
+        progress(ctx, NULL, done, plan->count);
+}
+
+int vn_deploy_run(vn_vim *vim, vn_deploy_plan *plan, vn_deploy_progress progress, void *ctx,
+                  vn_error *err)
+{
+    static const char *const paths[] = {"name", "config.template", "config.extraConfig", NULL};
+    existing_ctx ec = {plan};
+    int rc = vn_vim_retrieve_all(vim, NULL, "VirtualMachine", paths, on_existing, &ec, err);
+    if (rc != VN_OK)
+        return rc;
+    int k = plan->parallel > 0 ? plan->parallel : 8;
+    for (int from = 0; from < plan->count; from += k) {
+        int to = from + k < plan->count ? from + k : plan->count;
+        rc = clone_batch(vim, plan, from, to, err);
+        for (int i = from; i < to; i++)
+            if (plan->hosts[i].status == VN_DEPLOY_CREATED)
+                reconcile(vim, &plan->hosts[i]);
+        progress_all(plan, progress, ctx);
+        if (rc != VN_OK)
+            return rc;
+    }
+    if (!plan->power_on)
+        return VN_OK;
+    /* Power on every clone made or matched that is not running yet. */
+    for (int from = 0; from < plan->count; from += k) {
+        int to = from + k < plan->count ? from + k : plan->count;
+        vn_task_result t[k];
+        int idx[k], n = 0;
+        for (int i = from; i < to; i++) {
+            vn_deploy_host *h = &plan->hosts[i];
+            if (h->status != VN_DEPLOY_CREATED && h->status != VN_DEPLOY_SKIPPED)
+                continue;
+            vn_buf b = VN_BUF_INIT;
+            vn_xw_call_begin(&b, "PowerOnVM_Task", h->vm.type, h->vm.id);
+            vn_xw_call_end(&b, "PowerOnVM_Task");
+            vn_soap_reply reply;
+            vn_fault fault;
+            vn_error e = {0};
+            int prc = vn_vim_call(vim, &b, &reply, &fault, &e);
+            vn_buf_free(&b);
+            if (prc != VN_OK) {
+                if (strcmp(fault.type, "InvalidPowerState") != 0) /* already on: fine */
+                    fail_host(h, "power on", e.msg);
+                continue;
+            }
+            memset(&t[n], 0, sizeof(t[n]));
+            vn_mor_from(vn_xn_first(reply.result, "returnval"), &t[n].task);
+            vn_soap_reply_free(&reply);
+            idx[n++] = i;
+        }
+        rc = vn_vim_wait_tasks(vim, t, (size_t)n, 600, err);
+        for (int j = 0; j < n; j++)
+            if (rc == VN_OK && !t[j].ok && strcmp(t[j].fault.type, "InvalidPowerState") != 0)
+                fail_host(&plan->hosts[idx[j]], t[j].fault.type, t[j].fault.message);
+        if (rc != VN_OK)
+            return rc;
+    }
+    return VN_OK;
+}
+
+void vn_deploy_plan_free(vn_deploy_plan *plan)
+{
+    for (int i = 0; i < plan->count; i++)
+        for (int k = 0; k < plan->hosts[i].nkv; k++) {
+            free((char *)plan->hosts[i].keys[k]);
+            free(plan->hosts[i].values[k]);
+        }
+    free(plan->hosts);
+    memset(plan, 0, sizeof(*plan));
+}
