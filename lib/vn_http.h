@@ -8,8 +8,9 @@
  * certificate thumbprint (explicit, or from a govc-compatible known_hosts
  * file: lines "host[:port] AA:BB:..." with a SHA-256 or SHA-1 thumbprint of
  * the DER certificate; port 443 by default), else the CA file, else the
- * system store. A pinned host must match its pin, whatever the CA says.
- * `insecure` turns verification off (the caller warns the user). */
+ * system store. A pinned host must match its pin, whatever the CA says (and
+ * whatever host name the certificate names). `insecure` turns verification
+ * off, pins included (the caller warns the user). */
 #ifndef VN_HTTP_H
 #define VN_HTTP_H
 
@@ -33,7 +34,10 @@ typedef struct vn_http vn_http;
 
 /* `base` is "https://host[:port]" (no path). Plain "http://" is accepted
  * only when the environment variable VNEST_ALLOW_HTTP=1 is set (tests), and
- * is otherwise VN_EINPUT. Nothing is sent until the first request. */
+ * is otherwise VN_EINPUT. Nothing is sent until the first request, but the
+ * known_hosts files are read here. Errors are VN_EINPUT naming `base` (bad
+ * URL), "--thumbprint" (bad explicit pin) or "FILE:LINE" (bad known_hosts
+ * line). An explicit thumbprint wins over known_hosts; `tls` may be NULL. */
 int vn_http_open(vn_http **out, const char *base, const vn_tls *tls, vn_error *err);
 
 /* A second connection sharing cookies (the session), TLS sessions and DNS
@@ -48,10 +52,12 @@ void vn_http_close(vn_http *h);
  * with 500); only transport failures are errors (VN_ERUNTIME), with one
  * line naming the host and what to do, e.g.
  *   "cannot connect (Connection refused)"
- *   "certificate not trusted (self-signed certificate): pass --ca-file, pin
- *    it with GOVC_TLS_KNOWN_HOSTS (SHA-256 AA:BB:...), or use --insecure"
- *   "certificate thumbprint AA:.. does not match the pinned BB:.."
- *   "the server closed the connection without a reply". */
+ *   "certificate not trusted (self-signed certificate): pass --ca-file, add
+ *    "vc.lab AA:BB:..." to the GOVC_TLS_KNOWN_HOSTS file, or use --insecure"
+ *   "certificate thumbprint AA:.. does not match the pinned BB:.. (from FILE)"
+ *   "the server closed the connection without a reply".
+ * A bad `path` (not "/...", spaces, control characters) or a SOAPAction
+ * with a line break is VN_EINPUT. */
 int vn_http_post(vn_http *h, const char *path, const char *soap_action, const char *body,
                  size_t len, vn_buf *resp, long *status, vn_error *err);
 

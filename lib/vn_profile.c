@@ -74,6 +74,16 @@ static const vn_rule rules[] = {
      "no boot-disk template for ESXi 7.0 U2 or later",
      "from 7.0 U2 cloning an installed ESXi boot disk is unsupported and can corrupt shared VMFS "
      "(KB 84280, 84349); install each host fresh with a kickstart (vnest ks)"},
+    {"portgroup-security", "S13", ERR, ALL, ANY, API,
+     "the port group the nested hosts use (standard, or distributed before 6.6.0) accepts "
+     "forged transmits and promiscuous mode",
+     "nested VMs send and receive frames with MACs that are not the nested host's vNIC's; the "
+     "outer switch drops them otherwise"},
+    {"portgroup-mac-learning", "S14", WARN, ALL, ANY, API,
+     "on a distributed switch 6.6.0 or later: MAC learning on, forged transmits accepted, "
+     "promiscuous mode off",
+     "vDS 6.6 learns the nested VMs' MACs, so promiscuous mode and its cost in throughput and "
+     "security are no longer needed (settable only through the API)"},
 };
 
 size_t vn_rule_count(void)

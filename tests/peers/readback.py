@@ -263,6 +263,13 @@ def read_dvpg(content, name):
     }
 
 
+def describe(e):
+    """One line for an exception; pyvmomi faults print as multi-line dumps."""
+    if isinstance(e, vmodl.MethodFault):
+        return "%s: %s" % (wsdl(e), getattr(e, "msg", "") or "")
+    return "%s: %s" % (type(e).__name__, e)
+
+
 def main(argv):
     if len(argv) != 3 or argv[1] not in ("vm", "template", "pg", "dvpg"):
         sys.stderr.write("usage: readback.py vm|template|pg|dvpg NAME\n")
@@ -271,7 +278,7 @@ def main(argv):
     try:
         si = connect()
     except Exception as e:
-        sys.stderr.write("readback.py: connecting to %s: %s\n" % (os.environ.get("GOVC_URL"), e))
+        sys.stderr.write("readback.py: connecting to %s: %s\n" % (os.environ.get("GOVC_URL"), describe(e)))
         return 1
     try:
         content = si.RetrieveContent()
@@ -287,11 +294,8 @@ def main(argv):
     except Ambiguous as e:
         sys.stderr.write("readback.py: ambiguous: %s\n" % e)
         return 3
-    except vmodl.MethodFault as e:
-        sys.stderr.write("readback.py: %s: %s\n" % (wsdl(e), getattr(e, "msg", e)))
-        return 1
     except Exception as e:
-        sys.stderr.write("readback.py: %s: %s\n" % (type(e).__name__, e))
+        sys.stderr.write("readback.py: %s\n" % describe(e))
         return 1
     finally:
         try:

@@ -15,12 +15,12 @@ top=$(cd "$here/../.." && pwd)
 out=${1:-$top/build/vcsim}
 gopath=/usr/share/gocode
 govmomi=$gopath/src/github.com/vmware/govmomi
-go=/usr/bin/go
+go=${VCSIM_GO:-/usr/bin/go} # VCSIM_GO: only to test the skip path
 
 have_deps() { [ -x "$go" ] && [ -f "$govmomi/simulator/model.go" ]; }
 
 if ! have_deps; then
-    why=$("$here/apt.sh" golang-go golang-github-vmware-govmomi-dev 2>&1) || {
+    why=$(bash "$here/apt.sh" golang-go golang-github-vmware-govmomi-dev 2>&1) || {
         echo "vcsim/build.sh: cannot build the simulator: $why" >&2
         exit 3
     }

@@ -46,13 +46,14 @@ func main() {
 	productVersion := flag.String("product-version", "", "about.version, also the default DVS productInfo.version (vcsim default 6.5.0)")
 	esx := flag.Bool("esx", false, "standalone ESXi model (ha-* managed object ids) instead of vCenter")
 	hosts := flag.Int("host", 1, "standalone hosts per datacenter (vCenter model)")
-	clusterHosts := flag.Int("cluster-host", 3, "hosts in the cluster (vCenter model)")
+	clusterHosts := flag.Int("cluster-host", 3, "hosts in the cluster (vCenter model; 0: no cluster)")
 	vms := flag.Int("vm", 2, "VMs per host / cluster resource pool")
 	idle := flag.Duration("idle", 0, "session idle timeout, e.g. 3s (0: sessions never expire)")
 	delayMs := flag.Int("delay-ms", 0, "delay every SOAP reply by this many milliseconds")
 	methodDelay := flag.String("method-delay", "", "extra per-method delay, e.g. CloneVM_Task=200,CreateVM_Task=500 (ms)")
 	record := flag.String("record", "", "write every SOAP request body to DIR/NNNNN-Method.req.xml (for ordercheck)")
 	trace := flag.Bool("trace", false, "trace SOAP requests and replies to stderr")
+	withParent := flag.Bool("exit-with-parent", false, "exit when the parent process dies (a test script killed with SIGKILL)")
 	stock := flag.Bool("stock", false, "leave out the test extensions (UpdatePortGroup answers MethodNotFound, as in stock vcsim)")
 	flag.Parse()
 	if flag.NArg() > 0 {
@@ -63,8 +64,14 @@ func main() {
 	if *esx {
 		m = simulator.ESX()
 	} else {
+		if *hosts < 0 || *clusterHosts < 0 || *vms < 0 {
+			die("-host, -cluster-host and -vm must not be negative")
+		}
 		m.Host = *hosts
 		m.ClusterHost = *clusterHosts
+		if *clusterHosts == 0 {
+			m.Cluster = 0 // vcsim 0.24.2 panics placing VMs in a host-less cluster
+		}
 	}
 	m.Machine = *vms
 	if *apiVersion != "" {
@@ -143,6 +150,9 @@ func main() {
 
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
+	if *withParent {
+		go watchParent(sig)
+	}
 	<-sig
 	signal.Stop(sig)
 	done := make(chan struct{})
@@ -151,6 +161,19 @@ func main() {
 	case <-done:
 	case <-time.After(5 * time.Second): // a client holding a request open
 		fmt.Fprintln(os.Stderr, "vcsim: requests still open after 5 s; exiting anyway")
+	}
+}
+
+// watchParent posts SIGTERM on sig once this process is re-parented, that
+// is once the process that started it has gone.
+func watchParent(sig chan<- os.Signal) {
+	ppid := os.Getppid()
+	for range time.Tick(500 * time.Millisecond) {
+		if os.Getppid() != ppid {
+			fmt.Fprintln(os.Stderr, "vcsim: parent process gone; exiting")
+			sig <- syscall.SIGTERM
+			return
+		}
 	}
 }
 
