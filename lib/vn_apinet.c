@@ -73,7 +73,8 @@ static int tri(xmlNodePtr parent, const char *name)
 
 static vn_netsec read_sec(xmlNodePtr sec)
 {
-    vn_netsec s = {tri(sec, "allowPromiscuous"), tri(sec, "macChanges"), tri(sec, "forgedTransmits")};
+    vn_netsec s = {tri(sec, "allowPromiscuous"), tri(sec, "macChanges"),
+                   tri(sec, "forgedTransmits")};
     return s;
 }
 
@@ -395,8 +396,7 @@ int vn_dvpg_can_learn(const vn_dvpg *pg)
     return pg->dvs_version[0] && vn_version_cmp(pg->dvs_version, "6.6.0") >= 0;
 }
 
-int vn_dvpg_mode(const vn_dvpg *pg, vn_netmode asked, int api_mac, vn_netmode *used,
-                 vn_error *err)
+int vn_dvpg_mode(const vn_dvpg *pg, vn_netmode asked, int api_mac, vn_netmode *used, vn_error *err)
 {
     int can = vn_dvpg_can_learn(pg) && api_mac;
     if (asked == VN_NETMODE_AUTO) {
@@ -573,6 +573,9 @@ void vn_apinet_dvpg_body(const vn_dvpg *pg, vn_netmode mode, int api_mac, vn_buf
 
 int vn_apinet_update_pg(vn_vim *vim, const vn_stdpg *pg, vn_error *err)
 {
+    if (!pg->netsys.id[0])
+        return vn_fail(err, VN_ERUNTIME, pg->host_name,
+                       "the host reports no network system (is it disconnected?)");
     vn_buf b = VN_BUF_INIT;
     vn_apinet_update_pg_body(pg, &b);
     vn_soap_reply reply;
@@ -588,8 +591,8 @@ int vn_apinet_update_pg(vn_vim *vim, const vn_stdpg *pg, vn_error *err)
                        "the server lacks HostNetworkSystem.UpdatePortGroup (%s%s%s)", fault.type,
                        fault.message[0] ? ": " : "", fault.message);
     if (fault.type[0])
-        return vn_fail(err, VN_ERUNTIME, pg->host_name, "UpdatePortGroup \"%s\": %s%s%s",
-                       pg->name, fault.type, fault.message[0] ? ": " : "", fault.message);
+        return vn_fail(err, VN_ERUNTIME, pg->host_name, "UpdatePortGroup \"%s\": %s%s%s", pg->name,
+                       fault.type, fault.message[0] ? ": " : "", fault.message);
     return rc;
 }
 

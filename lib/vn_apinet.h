@@ -33,8 +33,8 @@ typedef struct vn_stdpg {
     char host_name[256];
     vn_mor netsys; /* the host's HostNetworkSystem */
     char name[256];
-    char vlan[16];     /* spec.vlanId as read */
-    char vswitch[256]; /* spec.vswitchName */
+    char vlan[16];      /* spec.vlanId as read */
+    char vswitch[256];  /* spec.vswitchName */
     vn_netsec spec;     /* spec.policy.security: the port group's overrides */
     vn_netsec computed; /* computedPolicy.security: what is in effect */
     /* spec.policy's other children (nicTeaming, offloadPolicy,
@@ -55,9 +55,9 @@ typedef struct vn_dvpg {
     /* config.defaultPortConfig.macManagementPolicy (API 6.7+) */
     int has_mac_policy;
     vn_netsec mac;
-    int learning;  /* macLearningPolicy.enabled */
-    int flooding;  /* macLearningPolicy.allowUnicastFlooding */
-    long limit;    /* macLearningPolicy.limit, -1 unset */
+    int learning; /* macLearningPolicy.enabled */
+    int flooding; /* macLearningPolicy.allowUnicastFlooding */
+    long limit;   /* macLearningPolicy.limit, -1 unset */
     char limit_policy[16];
     /* config.defaultPortConfig.securityPolicy (the pre-6.7 form) */
     int has_security;
@@ -111,8 +111,7 @@ int vn_dvpg_can_learn(const vn_dvpg *pg);
 /* The mode `asked` resolves to for this port group: auto becomes maclearn
  * when the switch is 6.6.0+ and the API 6.7+, else promiscuous. maclearn on
  * a switch or API without MAC learning is VN_EINPUT, saying why. */
-int vn_dvpg_mode(const vn_dvpg *pg, vn_netmode asked, int api_mac, vn_netmode *used,
-                 vn_error *err);
+int vn_dvpg_mode(const vn_dvpg *pg, vn_netmode asked, int api_mac, vn_netmode *used, vn_error *err);
 
 /* The findings for a standard port group (S13 on its effective policy):
  * allowPromiscuous and forgedTransmits not true are errors, macChanges not

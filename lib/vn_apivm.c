@@ -181,14 +181,34 @@ int vn_apivm_run_task(vn_vim *vim, const vn_buf *body, const char *what, int tim
     return VN_OK;
 }
 
+static void reconfigure_body(vn_buf *b, const vn_mor *vm, const char *spec_children)
+{
+    vn_xw_call_begin(b, "ReconfigVM_Task", vm->type, vm->id);
+    vn_xw_open(b, "spec");
+    vn_buf_adds(b, spec_children);
+    vn_xw_close(b, "spec");
+    vn_xw_call_end(b, "ReconfigVM_Task");
+}
+
+int vn_apivm_start_reconfigure(vn_vim *vim, const vn_mor *vm, const char *spec_children,
+                               vn_mor *task, vn_error *err)
+{
+    vn_buf b = VN_BUF_INIT;
+    reconfigure_body(&b, vm, spec_children);
+    vn_soap_reply reply;
+    int rc = vn_vim_call(vim, &b, &reply, NULL, err);
+    vn_buf_free(&b);
+    if (rc != VN_OK)
+        return rc;
+    vn_mor_from(vn_xn_first(reply.result, "returnval"), task);
+    vn_soap_reply_free(&reply);
+    return VN_OK;
+}
+
 int vn_apivm_reconfigure(vn_vim *vim, const vn_mor *vm, const char *spec_children, vn_error *err)
 {
     vn_buf b = VN_BUF_INIT;
-    vn_xw_call_begin(&b, "ReconfigVM_Task", vm->type, vm->id);
-    vn_xw_open(&b, "spec");
-    vn_buf_adds(&b, spec_children);
-    vn_xw_close(&b, "spec");
-    vn_xw_call_end(&b, "ReconfigVM_Task");
+    reconfigure_body(&b, vm, spec_children);
     int rc = vn_apivm_run_task(vim, &b, vm->id, 600, NULL, err);
     vn_buf_free(&b);
     return rc;

@@ -21,6 +21,10 @@ void vn_apivm_create_body(vn_vim *vim, const vn_vm_spec *spec, const vn_placemen
 int vn_apivm_run_task(vn_vim *vim, const vn_buf *body, const char *what, int timeout_s,
                       vn_mor *result, vn_error *err);
 
+/* Starts a ReconfigVM_Task without waiting (for many awaited together). */
+int vn_apivm_start_reconfigure(vn_vim *vim, const vn_mor *vm, const char *spec_children,
+                               vn_mor *task, vn_error *err);
+
 /* ReconfigVM_Task with the given <spec> children (already in order). */
 int vn_apivm_reconfigure(vn_vim *vim, const vn_mor *vm, const char *spec_children, vn_error *err);
 

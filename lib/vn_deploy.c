@@ -210,48 +210,91 @@ static int clone_batch(vn_vim *vim, vn_deploy_plan *plan, int from, int to, vn_e
     return rc;
 }
 
-/* What did not carry over to a clone (vcsim drops nested HV and may drop
- * extraConfig; vCenters do the same for hand-edited templates). */
+/* What did not carry over to the clones (vcsim drops nested HV and may
+ * drop extraConfig; vCenters do the same for hand-edited templates): read
+ * them all back in one call, then reconfigure those that need it, all
+ * tasks awaited together. */
 typedef struct readback_ctx {
-    vn_deploy_host *h;
-    vn_buf *spec;
+    vn_deploy_plan *plan;
+    vn_buf *specs; /* one spec per host, by index */
 } readback_ctx;
 
 static int on_readback(void *ctx, const vn_mor *obj, xmlNodePtr o)
 {
-    (void)obj;
     readback_ctx *c = ctx;
+    vn_deploy_host *h = NULL;
+    int i = 0;
+    for (; i < c->plan->count; i++)
+        if (!strcmp(c->plan->hosts[i].vm.id, obj->id)) {
+            h = &c->plan->hosts[i];
+            break;
+        }
+    if (!h)
+        return 0;
+    vn_buf *spec = &c->specs[i];
     char buf[1024];
     xmlNodePtr extra = vn_prop_find(o, "config.extraConfig");
-    for (int k = 0; k < c->h->nkv; k++) {
-        const char *v = extra_value(extra, c->h->keys[k], buf, sizeof(buf));
-        if (v && !strcmp(v, c->h->values[k]))
+    for (int k = 0; k < h->nkv; k++) {
+        const char *v = extra_value(extra, h->keys[k], buf, sizeof(buf));
+        if (v && !strcmp(v, h->values[k]))
             continue;
-        vn_xw_open(c->spec, "extraConfig");
-        vn_xw_str(c->spec, "key", c->h->keys[k]);
-        vn_xw_any_str(c->spec, "value", c->h->values[k]);
-        vn_xw_close(c->spec, "extraConfig");
+        vn_xw_open(spec, "extraConfig");
+        vn_xw_str(spec, "key", h->keys[k]);
+        vn_xw_any_str(spec, "value", h->values[k]);
+        vn_xw_close(spec, "extraConfig");
     }
     if (strcmp(vn_prop_text(o, "config.nestedHVEnabled", buf, sizeof(buf)), "true") != 0)
-        vn_xw_bool(c->spec, "nestedHVEnabled", 1);
-    return 1;
+        vn_xw_bool(spec, "nestedHVEnabled", 1);
+    return 0;
 }
 
-static void reconcile(vn_vim *vim, vn_deploy_host *h)
+static void reconcile_batch(vn_vim *vim, vn_deploy_plan *plan, int from, int to)
 {
     static const char *const paths[] = {"config.extraConfig", "config.nestedHVEnabled", NULL};
-    vn_buf spec = VN_BUF_INIT;
-    readback_ctx c = {h, &spec};
+    int n = to - from;
+    vn_mor vms[n];
+    int idx[n], nvm = 0;
+    for (int i = from; i < to; i++)
+        if (plan->hosts[i].status == VN_DEPLOY_CREATED) {
+            vms[nvm] = plan->hosts[i].vm;
+            idx[nvm++] = i;
+        }
+    if (nvm == 0)
+        return;
+    vn_buf *specs = vn_xcalloc((size_t)plan->count, sizeof(*specs));
+    readback_ctx c = {plan, specs};
     vn_error e = {0};
-    int rc = vn_vim_retrieve_objs(vim, &h->vm, 1, paths, on_readback, &c, &e);
-    if (rc == VN_OK && spec.len) {
-        rc = vn_apivm_reconfigure(vim, &h->vm, spec.data, &e);
-        if (rc == VN_OK)
+    int rc = vn_vim_retrieve_objs(vim, vms, (size_t)nvm, paths, on_readback, &c, &e);
+    vn_task_result t[nvm];
+    int tidx[nvm], nt = 0;
+    for (int k = 0; rc == VN_OK && k < nvm; k++) {
+        vn_deploy_host *h = &plan->hosts[idx[k]];
+        vn_buf *spec = &specs[idx[k]];
+        if (spec->len == 0)
+            continue;
+        memset(&t[nt], 0, sizeof(t[nt]));
+        if (vn_apivm_start_reconfigure(vim, &h->vm, spec->data, &t[nt].task, &e) != VN_OK) {
+            fail_host(h, "reconcile", e.msg);
+            continue;
+        }
+        tidx[nt++] = idx[k];
+    }
+    if (rc == VN_OK)
+        rc = vn_vim_wait_tasks(vim, t, (size_t)nt, 600, &e);
+    for (int k = 0; k < nt; k++) {
+        vn_deploy_host *h = &plan->hosts[tidx[k]];
+        if (rc == VN_OK && t[k].ok)
             snprintf(h->detail, sizeof(h->detail), "cloned; settings the clone lost were restored");
+        else
+            fail_host(h, "reconcile", rc != VN_OK ? e.msg : t[k].fault.message);
     }
     if (rc != VN_OK)
-        fail_host(h, "reconcile", e.msg);
-    vn_buf_free(&spec);
+        for (int k = 0; k < nvm; k++)
+            if (plan->hosts[idx[k]].status == VN_DEPLOY_CREATED)
+                fail_host(&plan->hosts[idx[k]], "reconcile", e.msg);
+    for (int i = 0; i < plan->count; i++)
+        vn_buf_free(&specs[i]);
+    free(specs);
 }
 
 static void progress_all(vn_deploy_plan *plan, vn_deploy_progress progress, void *ctx)
@@ -275,9 +318,8 @@ int vn_deploy_run(vn_vim *vim, vn_deploy_plan *plan, vn_deploy_progress progress
     for (int from = 0; from < plan->count; from += k) {
         int to = from + k < plan->count ? from + k : plan->count;
         rc = clone_batch(vim, plan, from, to, err);
-        for (int i = from; i < to; i++)
-            if (plan->hosts[i].status == VN_DEPLOY_CREATED)
-                reconcile(vim, &plan->hosts[i]);
+        if (rc == VN_OK)
+            reconcile_batch(vim, plan, from, to);
         progress_all(plan, progress, ctx);
         if (rc != VN_OK)
             return rc;

@@ -170,6 +170,28 @@ static int post(vn_vim *vim, const vn_buf *body, vn_soap_reply *reply, vn_fault 
     return rc;
 }
 
+/* Sends a body and returns the raw reply when it is a success (HTTP 200),
+ * for callers that stream it; a fault is decoded as usual. */
+static int post_raw(vn_vim *vim, const vn_buf *body, vn_buf *resp, vn_fault *fault, vn_error *err)
+{
+    long status = 0;
+    char action[64];
+    snprintf(action, sizeof(action), "urn:vim25/%s", vim->version);
+    record(body);
+    vim->calls++;
+    vn_buf_reset(resp);
+    int rc = vn_http_post(vim->http, "/sdk", action, body->data, body->len, resp, &status, err);
+    if (rc != VN_OK || status == 200)
+        return rc;
+    vn_soap_reply reply;
+    rc = vn_soap_parse(resp->data, resp->len, status, vim->where, &reply, fault, err);
+    if (rc == VN_OK) {
+        vn_soap_reply_free(&reply);
+        rc = vn_fail(err, VN_ERUNTIME, vim->where, "HTTP %ld without a SOAP fault", status);
+    }
+    return rc;
+}
+
 static int login(vn_vim *vim, vn_error *err)
 {
     vn_buf b = VN_BUF_INIT;
@@ -292,6 +314,24 @@ int vn_vim_call(vn_vim *vim, const vn_buf *body, vn_soap_reply *reply, vn_fault 
         rc = login(vim, err);
         if (rc == VN_OK)
             rc = post(vim, body, reply, fault, err);
+    }
+    return rc;
+}
+
+int vn_vim_call_raw(vn_vim *vim, const vn_buf *body, vn_buf *resp, vn_fault *fault, vn_error *err)
+{
+    vn_fault local;
+    if (!fault)
+        fault = &local;
+    memset(fault, 0, sizeof(*fault));
+    int rc = post_raw(vim, body, resp, fault, err);
+    if (rc != VN_OK && strcmp(fault->type, "NotAuthenticated") == 0 && vim->relogins < 3) {
+        vim->relogins++;
+        vn_http_clear_cookies(vim->http);
+        vn_error_clear(err);
+        rc = login(vim, err);
+        if (rc == VN_OK)
+            rc = post_raw(vim, body, resp, fault, err);
     }
     return rc;
 }

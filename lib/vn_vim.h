@@ -61,6 +61,10 @@ void vn_vim_close(vn_vim *vim);
 int vn_vim_call(vn_vim *vim, const vn_buf *body, vn_soap_reply *reply, vn_fault *fault,
                 vn_error *err);
 
+/* The same, returning the raw body of a successful reply in `resp` for a
+ * streaming reader (large property reads). */
+int vn_vim_call_raw(vn_vim *vim, const vn_buf *body, vn_buf *resp, vn_fault *fault, vn_error *err);
+
 /* Reads a MOR from an element. */
 void vn_mor_from(xmlNodePtr node, vn_mor *mor);
 

@@ -5,6 +5,7 @@
 #include <strings.h>
 
 #include "vn_vimprop.h"
+#include "vn_xmlw.h"
 
 const char *vn_inv_unescape(const char *name, char *buf, size_t len)
 {
@@ -46,9 +47,39 @@ static int on_named(void *ctx, const vn_mor *obj, xmlNodePtr o)
 
 static const char *const name_path[] = {"name", NULL};
 
+/* An inventory path ("DC0/host/DC0_C0/Resources", as govc takes them)
+ * through SearchIndex.FindByInventoryPath: no reply value means absent. */
+static int find_by_path(vn_vim *vim, const char *path, const char *what, vn_mor *out, int optional,
+                        vn_error *err)
+{
+    while (*path == '/')
+        path++;
+    vn_buf b = VN_BUF_INIT;
+    vn_xw_call_begin(&b, "FindByInventoryPath", vim->search_index.type, vim->search_index.id);
+    vn_xw_str(&b, "inventoryPath", path);
+    vn_xw_call_end(&b, "FindByInventoryPath");
+    vn_soap_reply reply;
+    int rc = vn_vim_call(vim, &b, &reply, NULL, err);
+    vn_buf_free(&b);
+    if (rc != VN_OK)
+        return rc;
+    xmlNodePtr rv = vn_xn_first(reply.result, "returnval");
+    if (rv)
+        vn_mor_from(rv, out);
+    vn_soap_reply_free(&reply);
+    if (rv)
+        return 1;
+    if (optional)
+        return 0;
+    return vn_fail(err, VN_EINPUT, what, "no object at inventory path \"%s\" on %s", path,
+                   vim->where);
+}
+
 int vn_inv_find(vn_vim *vim, const char *type, const char *name, const char *what, vn_mor *out,
                 int optional, vn_error *err)
 {
+    if (strchr(name, '/'))
+        return find_by_path(vim, name, what, out, optional, err);
     find_ctx c = {name, {{0}, {0}}, {0}, 0};
     int rc = vn_vim_retrieve_all(vim, NULL, type, name_path, on_named, &c, err);
     if (rc != VN_OK)
@@ -60,8 +91,8 @@ int vn_inv_find(vn_vim *vim, const char *type, const char *name, const char *wha
     }
     if (c.count > 1)
         return vn_fail(err, VN_EINPUT, what,
-                       "%d objects of type %s are named \"%s\" (expected one; set the datacenter "
-                       "or use a unique name)",
+                       "%d objects of type %s are named \"%s\" (expected one: give its inventory "
+                       "path, e.g. DC0/host/CLUSTER/Resources)",
                        c.count, type, name);
     *out = c.first;
     return 1;

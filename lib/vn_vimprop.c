@@ -4,6 +4,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <libxml/xmlreader.h>
+
 #include "vn_xmlw.h"
 
 xmlNodePtr vn_prop_find(xmlNodePtr obj_node, const char *name)
@@ -30,47 +32,86 @@ static void prop_set(vn_buf *b, const char *type, const char *const *paths)
     vn_xw_close(b, "propSet");
 }
 
-/* Walks one RetrieveResult, calling cb per object; returns the token for
- * the next page in `token` ("" when this was the last). */
-static int walk_result(xmlNodePtr rv, vn_obj_cb cb, void *ctx, char *token, size_t toklen)
+/* Streams one RetrieveResult: each <objects> is expanded, handed to the
+ * callback and freed before the next is read, so a whole inventory is
+ * never held as one DOM. Stores the continuation token ("" at the end). */
+static int stream_result(vn_vim *vim, const vn_buf *raw, vn_obj_cb cb, void *ctx, char *token,
+                         size_t toklen, int *stop, vn_error *err)
 {
+    vn_soap_init();
     token[0] = '\0';
-    if (!rv)
-        return 0;
-    for (xmlNodePtr o = vn_xn_first(rv, "objects"); o; o = vn_xn_next(o, "objects")) {
-        vn_mor mor;
-        vn_mor_from(vn_xn_first(o, "obj"), &mor);
-        if (cb(ctx, &mor, o))
-            return 1;
+    if (raw->len > 0x7fffffff)
+        return vn_fail(err, VN_ERUNTIME, vim->where, "reply too large");
+    xmlTextReaderPtr r = xmlReaderForMemory(raw->data, (int)raw->len, "reply.xml", NULL,
+                                            XML_PARSE_NONET | XML_PARSE_NOBLANKS |
+                                                XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+    if (!r)
+        return vn_fail(err, VN_ERUNTIME, vim->where, "cannot read the reply");
+    int rc = VN_OK, saw_body = 0;
+    int ret = xmlTextReaderRead(r);
+    while (ret == 1) {
+        int type = xmlTextReaderNodeType(r);
+        if (type == XML_READER_TYPE_DOCUMENT_TYPE) {
+            rc = vn_fail(err, VN_ERUNTIME, vim->where, "reply carries a DTD (refused)");
+            break;
+        }
+        const char *name = (const char *)xmlTextReaderConstLocalName(r);
+        int depth = xmlTextReaderDepth(r);
+        if (type == XML_READER_TYPE_ELEMENT && depth == 1 && !strcmp(name, "Body"))
+            saw_body = 1;
+        /* Envelope/Body/Response/returnval/{objects,token} */
+        if (type == XML_READER_TYPE_ELEMENT && depth == 4 && !strcmp(name, "objects")) {
+            xmlNodePtr o = xmlTextReaderExpand(r);
+            if (!o) {
+                ret = -1;
+                break;
+            }
+            vn_mor mor;
+            vn_mor_from(vn_xn_first(o, "obj"), &mor);
+            if (cb(ctx, &mor, o)) {
+                *stop = 1;
+                break;
+            }
+            ret = xmlTextReaderNext(r); /* the next sibling: looked at as is */
+            continue;
+        }
+        if (type == XML_READER_TYPE_ELEMENT && depth == 4 && !strcmp(name, "token")) {
+            xmlChar *t = xmlTextReaderReadString(r);
+            snprintf(token, toklen, "%s", t ? (const char *)t : "");
+            xmlFree(t);
+        }
+        ret = xmlTextReaderRead(r);
     }
-    vn_xn_text(vn_xn_first(rv, "token"), token, toklen);
-    return 0;
+    if (rc == VN_OK && ret < 0)
+        rc = vn_fail(err, VN_ERUNTIME, vim->where, "malformed XML in the reply");
+    else if (rc == VN_OK && !saw_body && !*stop)
+        rc = vn_fail(err, VN_ERUNTIME, vim->where, "the reply is not a SOAP envelope");
+    xmlFreeTextReader(r);
+    return rc;
 }
 
 /* Sends a RetrievePropertiesEx body and follows continuation tokens. */
 static int retrieve(vn_vim *vim, vn_buf *body, vn_obj_cb cb, void *ctx, vn_error *err)
 {
-    vn_soap_reply reply;
-    int rc = vn_vim_call(vim, body, &reply, NULL, err);
-    if (rc != VN_OK)
-        return rc;
+    vn_buf raw = VN_BUF_INIT;
     char token[256];
-    int stop = walk_result(vn_xn_first(reply.result, "returnval"), cb, ctx, token, sizeof(token));
-    vn_soap_reply_free(&reply);
-    while (!stop && token[0]) {
+    int stop = 0;
+    int rc = vn_vim_call_raw(vim, body, &raw, NULL, err);
+    if (rc == VN_OK)
+        rc = stream_result(vim, &raw, cb, ctx, token, sizeof(token), &stop, err);
+    while (rc == VN_OK && !stop && token[0]) {
         vn_buf b = VN_BUF_INIT;
         vn_xw_call_begin(&b, "ContinueRetrievePropertiesEx", vim->property_collector.type,
                          vim->property_collector.id);
         vn_xw_str(&b, "token", token);
         vn_xw_call_end(&b, "ContinueRetrievePropertiesEx");
-        rc = vn_vim_call(vim, &b, &reply, NULL, err);
+        rc = vn_vim_call_raw(vim, &b, &raw, NULL, err);
         vn_buf_free(&b);
-        if (rc != VN_OK)
-            return rc;
-        stop = walk_result(vn_xn_first(reply.result, "returnval"), cb, ctx, token, sizeof(token));
-        vn_soap_reply_free(&reply);
+        if (rc == VN_OK)
+            rc = stream_result(vim, &raw, cb, ctx, token, sizeof(token), &stop, err);
     }
-    return VN_OK;
+    vn_buf_free(&raw);
+    return rc;
 }
 
 static int create_view(vn_vim *vim, const vn_mor *container, const char *type, vn_mor *view,

@@ -73,9 +73,13 @@ void vn_xw_text(vn_buf *b, const char *text)
     }
 }
 
+/* Tags are built with plain appends: printf-style formatting was a tenth
+ * of the client's CPU time in a 64-clone deploy. */
 void vn_xw_open(vn_buf *b, const char *tag)
 {
-    vn_buf_addf(b, "<%s>", tag);
+    vn_buf_addc(b, '<');
+    vn_buf_adds(b, tag);
+    vn_buf_addc(b, '>');
 }
 
 void vn_xw_open_type(vn_buf *b, const char *tag, const char *xsi_type)
@@ -85,7 +89,9 @@ void vn_xw_open_type(vn_buf *b, const char *tag, const char *xsi_type)
 
 void vn_xw_close(vn_buf *b, const char *tag)
 {
-    vn_buf_addf(b, "</%s>", tag);
+    vn_buf_adds(b, "</");
+    vn_buf_adds(b, tag);
+    vn_buf_addc(b, '>');
 }
 
 void vn_xw_str(vn_buf *b, const char *tag, const char *text)
@@ -104,12 +110,16 @@ void vn_xw_int(vn_buf *b, const char *tag, long long value)
 
 void vn_xw_bool(vn_buf *b, const char *tag, int value)
 {
-    vn_buf_addf(b, "<%s>%s</%s>", tag, value ? "true" : "false", tag);
+    vn_xw_open(b, tag);
+    vn_buf_adds(b, value ? "true" : "false");
+    vn_xw_close(b, tag);
 }
 
 void vn_xw_mor(vn_buf *b, const char *tag, const char *type, const char *id)
 {
-    vn_buf_addf(b, "<%s type=\"", tag);
+    vn_buf_addc(b, '<');
+    vn_buf_adds(b, tag);
+    vn_buf_adds(b, " type=\"");
     vn_xw_text(b, type);
     vn_buf_adds(b, "\">");
     vn_xw_text(b, id);

@@ -44,8 +44,7 @@ static json_t *dv_json(const vn_dvpg *pg, vn_netmode mode, const vn_findings *f)
     json_object_set_new(o, "switch_version", json_string(pg->dvs_version));
     json_object_set_new(o, "mac_learning_capable", json_boolean(vn_dvpg_can_learn(pg)));
     json_object_set_new(o, "mode", json_string(vn_netmode_name(mode)));
-    json_object_set_new(o, "mac_management",
-                        pg->has_mac_policy ? sec_json(&pg->mac) : json_null());
+    json_object_set_new(o, "mac_management", pg->has_mac_policy ? sec_json(&pg->mac) : json_null());
     json_object_set_new(o, "mac_learning", tri_json(pg->learning));
     json_object_set_new(o, "security_policy",
                         pg->has_security ? sec_json(&pg->legacy) : json_null());
@@ -101,8 +100,7 @@ static int run_check(const cli_cmd *cmd, cli_ctx *ctx, cli_args *args)
                    printed++ ? "\n" : "", pg->name, pg->mor.id,
                    pg->dvs_name[0] ? pg->dvs_name : pg->dvs.id,
                    pg->dvs_version[0] ? pg->dvs_version : "unknown",
-                   mode == VN_NETMODE_MACLEARN ? "MAC learning (S14)"
-                                               : "promiscuous mode (S13)");
+                   mode == VN_NETMODE_MACLEARN ? "MAC learning (S14)" : "promiscuous mode (S13)");
             render_findings_text(&f, ctx->verbose, stdout);
             render_summary_text(&f, stdout);
         }

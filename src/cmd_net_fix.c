@@ -22,8 +22,7 @@ static json_t *result_json(const vn_findings *f, int dry_run, int rc, const vn_e
 {
     json_t *o = json_object();
     json_object_set_new(o, "changes", render_findings_json(f));
-    json_object_set_new(o, "changed",
-                        json_integer(dry_run || rc != VN_OK ? 0 : (json_int_t)f->n));
+    json_object_set_new(o, "changed", json_integer(dry_run || rc != VN_OK ? 0 : (json_int_t)f->n));
     json_object_set_new(o, "error", rc == VN_OK ? json_null() : json_string(err->msg));
     return o;
 }
@@ -133,8 +132,7 @@ static int run_fix(const cli_cmd *cmd, cli_ctx *ctx, cli_args *args)
     int asked = mode_text ? vn_netmode_parse(mode_text) : VN_NETMODE_AUTO;
     if (asked < 0)
         return cli_fail(VN_EINPUT, "--mode",
-                        "unknown mode \"%s\" (expected auto, promiscuous or maclearn)",
-                        mode_text);
+                        "unknown mode \"%s\" (expected auto, promiscuous or maclearn)", mode_text);
     vn_conn conn;
     vn_vim *vim = NULL;
     int rc = cli_conn_open(cmd, ctx, args, &conn, &vim);
