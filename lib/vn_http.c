@@ -858,6 +858,7 @@ static int transport_error(vn_http *h, CURLcode cc, vn_error *err)
     case CURLE_SSL_CONNECT_ERROR:
         return vn_fail(err, VN_ERUNTIME, w, "TLS handshake failed (%s)", detail);
     case CURLE_GOT_NOTHING:
+    case CURLE_PARTIAL_FILE: /* closed before the Content-Length was read */
     case CURLE_RECV_ERROR:
     case CURLE_SEND_ERROR: {
         long code = 0;

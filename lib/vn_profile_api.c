@@ -23,6 +23,7 @@ const char *const vn_api_vm_paths[] = {
     "config.bootOptions",
     "config.extraConfig",
     "runtime.powerState",
+    "network",
     NULL,
 };
 
@@ -223,6 +224,9 @@ void vn_api_vm_read(vn_api_vm *vm, const vn_mor *mor, xmlNodePtr o)
     set(x, "bios.forceSetupOnce",
         bool_vmx(vn_xn_text(vn_xn_first(boot, "enterBIOSSetup"), buf, sizeof(buf))));
     read_devices(vn_prop_find(o, "config.hardware.device"), x);
+    xmlNodePtr nets = vn_prop_find(o, "network");
+    for (xmlNodePtr n = vn_xn_first(nets, NULL); n && vm->nnetworks < 8; n = vn_xn_next(n, NULL))
+        vn_xn_text(n, vm->networks[vm->nnetworks++], sizeof(vm->networks[0]));
     read_extra_config(vn_prop_find(o, "config.extraConfig"), x);
 }
 

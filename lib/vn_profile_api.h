@@ -21,8 +21,10 @@ typedef struct vn_api_vm {
     vn_mor mor;
     char name[256];
     int is_template;
-    char power[32]; /* poweredOn, poweredOff, suspended */
-    vn_vmx *vmx;    /* the properties as .vmx keys */
+    char power[32];        /* poweredOn, poweredOff, suspended */
+    vn_vmx *vmx;           /* the properties as .vmx keys */
+    char networks[8][160]; /* MOR ids of the networks its NICs attach to */
+    int nnetworks;
 } vn_api_vm;
 
 /* Builds the VMX-keyed view of one <objects> node of a retrieve. */

@@ -37,8 +37,11 @@ static int fix_one(vn_vim *vim, vn_api_vm *vm, const vn_release *rel, unsigned r
             rc = vn_fail(err, VN_ERUNTIME, vm->name,
                          "is %s: these settings need the VM powered off (shut it down first)",
                          vm->power);
-        else
+        else {
             rc = vn_apivm_reconfigure(vim, &vm->mor, spec.data, err);
+            if (rc != VN_OK) /* name the VM as the user did, not by its moref */
+                snprintf(err->where, sizeof(err->where), "%s", vm->name);
+        }
     }
     /* Report only what was done (or, with --dry-run, would be). */
     if (rc == VN_OK && ctx->verbose >= 0 && !ctx->json) {

@@ -13,11 +13,15 @@
 #   + -product-version 6.7.0   vDS 6.7.0: auto -> MAC learning (S14)
 #   -stock           no UpdatePortGroup (stock vcsim): exit status 3
 #   -esx             standalone ESXi model
+#   scripted vCenter a small responder (Python, below): a vDS 7.0.3 port
+#                    group whose configVersion moves under vnest, so the
+#                    ConcurrentAccess re-read and retry run; replies in the
+#                    real-server style (xsi on the envelope, configVersion set)
 # vcsim quirks these tests must not read as vnest bugs: UpdatePortGroup
 # exists only through the harness's test extension; a DVPG reconfigure
 # replaces the whole config (vlan, teaming are gone afterwards, so they are
 # not compared); configVersion is never set (nothing to send, nothing to
-# race, so the ConcurrentAccess retry is not exercised here).
+# race on vcsim: the scripted vCenter covers the retry).
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=tests/vcsim/lib.sh
@@ -34,6 +38,7 @@ checks=(usage help-text mode-unknown
     dv-new-check dv-new-check-json dv-new-fix dv-new-readback dv-new-check-clean
     dv-new-fix-again dv-new-promiscuous dv-new-promiscuous-readback dv-new-back-to-learning
     stock-fix esx-check esx-fix esx-check-clean
+    fake-start fake-dry-run fake-retry fake-retry-config-version fake-std-body fake-retry-limit
     ordercheck ordercheck-coverage)
 
 # --- checks that need no simulator ------------------------------------------
@@ -403,6 +408,213 @@ if start -esx; then
     vcsim_stop
 else
     for c in esx-check esx-fix esx-check-clean; do fail "$c" "$VCSIM_ERROR"; done
+fi
+
+# --- a scripted vCenter: ConcurrentAccess and retry ---------------------------
+# vcsim never sets or checks configVersion, so this responder plays the part:
+# port group "Lab" (configVersion 3) on a 7.0.3 switch; the first
+# ReconfigureDVPortgroup_Task fails with ConcurrentAccess and the version
+# moves to 4; a reconfigure carrying the current version then succeeds. With
+# $WORK/fake-always every one fails. Host esx-01 has a standard "Lab" too
+# (VLAN 7, NIC teaming of its own), for the UpdatePortGroup body.
+cat >"$WORK/fake.py" <<'PYEOF'
+import http.server, os, re, ssl, sys, threading, time
+cert, key, portfile, flagfile = sys.argv[1:5]
+parent = os.getppid()
+
+def watchdog():  # never outlive the suite
+    start = time.time()
+    while os.getppid() == parent and time.time() - start < 300:
+        time.sleep(0.5)
+    os._exit(0)
+
+threading.Thread(target=watchdog, daemon=True).start()
+ENV = ('<?xml version="1.0" encoding="UTF-8"?>\n<soapenv:Envelope '
+       'xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" '
+       'xmlns:xsd="http://www.w3.org/2001/XMLSchema" '
+       'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><soapenv:Body>%s'
+       '</soapenv:Body></soapenv:Envelope>')
+
+def ok(method, inner=""):
+    return ENV % ('<%sResponse xmlns="urn:vim25">%s</%sResponse>' % (method, inner, method))
+
+SC = ('<returnval><rootFolder type="Folder">group-d1</rootFolder>'
+      '<propertyCollector type="PropertyCollector">propertyCollector</propertyCollector>'
+      '<viewManager type="ViewManager">ViewManager</viewManager><about><name>VMware vCenter '
+      'Server</name><fullName>scripted vCenter 7.0.3</fullName><vendor>VMware, Inc.</vendor>'
+      '<version>7.0.3</version><build>1</build><apiType>VirtualCenter</apiType>'
+      '<apiVersion>7.0.3.0</apiVersion></about>'
+      '<sessionManager type="SessionManager">SessionManager</sessionManager></returnval>')
+
+def prop(name, val):
+    return '<propSet><name>%s</name>%s</propSet>' % (name, val)
+
+def s(v):
+    return '<val xsi:type="xsd:string">%s</val>' % v
+
+def mor(t, v):
+    return '<val xsi:type="ManagedObjectReference" type="%s">%s</val>' % (t, v)
+
+SEC_OFF = ('<security><allowPromiscuous>false</allowPromiscuous><macChanges>false</macChanges>'
+           '<forgedTransmits>false</forgedTransmits></security>')
+HOST = ('<objects><obj type="HostSystem">host-11</obj>' + prop("name", s("esx-01"))
+        + prop("configManager.networkSystem", mor("HostNetworkSystem", "networkSystem-11"))
+        + prop("config.network.portgroup", '<val xsi:type="ArrayOfHostPortGroup"><HostPortGroup>'
+               '<key>key-vim.host.PortGroup-Lab</key><vswitch>key-vim.host.VirtualSwitch-vSwitch1'
+               '</vswitch><computedPolicy>' + SEC_OFF + '</computedPolicy><spec><name>Lab</name>'
+               '<vlanId>7</vlanId><vswitchName>vSwitch1</vswitchName><policy>' + SEC_OFF +
+               '<nicTeaming><policy>failover_explicit</policy><nicOrder><activeNic>vmnic1'
+               '</activeNic><standbyNic>vmnic2</standbyNic></nicOrder></nicTeaming></policy>'
+               '</spec></HostPortGroup></val>') + '</objects>')
+state = {"cv": 3, "reconf": 0, "task": ("", False)}
+
+def dvpg():
+    return ('<objects><obj type="DistributedVirtualPortgroup">dvportgroup-31</obj>'
+            + prop("name", s("Lab")) + prop("key", s("dvportgroup-31"))
+            + prop("config.configVersion", s(state["cv"]))
+            + prop("config.distributedVirtualSwitch", mor("VmwareDistributedVirtualSwitch", "dvs-21"))
+            + prop("config.defaultPortConfig", '<val xsi:type="VMwareDVSPortSetting">'
+                   '<macManagementPolicy><inherited>false</inherited><allowPromiscuous>false'
+                   '</allowPromiscuous><macChanges>false</macChanges><forgedTransmits>false'
+                   '</forgedTransmits><macLearningPolicy><inherited>false</inherited><enabled>'
+                   'false</enabled><allowUnicastFlooding>true</allowUnicastFlooding><limit>4096'
+                   '</limit><limitPolicy>drop</limitPolicy></macLearningPolicy>'
+                   '</macManagementPolicy></val>') + '</objects>')
+
+DVS = ('<objects><obj type="VmwareDistributedVirtualSwitch">dvs-21</obj>' + prop("name", s("DSwitch"))
+       + prop("uuid", s("50 21")) + prop("summary.productInfo.version", s("7.0.3")) + '</objects>')
+
+def task_update(task, good):
+    cs = ('<changeSet><name>info.state</name><op>assign</op><val xsi:type="TaskInfoState">%s'
+          '</val></changeSet>' % ("success" if good else "error"))
+    if not good:
+        cs += ('<changeSet><name>info.error</name><op>assign</op><val xsi:type='
+               '"LocalizedMethodFault"><fault xsi:type="ConcurrentAccess"></fault>'
+               '<localizedMessage>Cannot complete operation due to concurrent modification by '
+               'another operation.</localizedMessage></val></changeSet>')
+    return ('<returnval><version>1</version><filterSet><filter type="PropertyFilter">filter-1'
+            '</filter><objectSet><kind>enter</kind><obj type="Task">%s</obj>%s</objectSet>'
+            '</filterSet></returnval>' % (task, cs))
+
+class H(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *a):
+        pass
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length", "0"))).decode()
+        m = re.search(r'<soapenv:Body><(\w+)', body)
+        method = m.group(1) if m else "?"
+        extra = {}
+        if method == "RetrieveServiceContent":
+            out = ok(method, SC)
+        elif method == "Login":
+            out = ok(method, '<returnval><key>s1</key><userName>u</userName></returnval>')
+            extra["Set-Cookie"] = 'vmware_soap_session="s1"; Path=/; HttpOnly; Secure;'
+        elif method == "CreateContainerView":
+            out = ok(method, '<returnval type="ContainerView">session[s1]view-1</returnval>')
+        elif method == "RetrievePropertiesEx":
+            objs = HOST + dvpg() + DVS if 'type="ContainerView"' in body else dvpg()
+            out = ok(method, '<returnval>' + objs + '</returnval>')
+        elif method == "ReconfigureDVPortgroup_Task":
+            state["reconf"] += 1
+            sent = re.search(r'<configVersion>([^<]*)</configVersion>', body)
+            good = (sent is not None and sent.group(1) == str(state["cv"])
+                    and state["reconf"] > 1 and not os.path.exists(flagfile))
+            if not good:
+                state["cv"] += 1  # another client's change landed first
+            state["task"] = ("task-%d" % state["reconf"], good)
+            out = ok(method, '<returnval type="Task">task-%d</returnval>' % state["reconf"])
+        elif method == "CreatePropertyCollector":
+            out = ok(method, '<returnval type="PropertyCollector">session[s1]pc-1</returnval>')
+        elif method == "CreateFilter":
+            out = ok(method, '<returnval type="PropertyFilter">session[s1]filter-1</returnval>')
+        elif method == "WaitForUpdatesEx":
+            out = ok(method, task_update(*state["task"]))
+        else:  # UpdatePortGroup, DestroyView, DestroyPropertyCollector, Logout
+            out = ok(method)
+        data = out.encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/xml; charset=utf-8")
+        self.send_header("Content-Length", str(len(data)))
+        for k, v in extra.items():
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(data)
+
+srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain(cert, key)
+srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+with open(portfile + ".tmp", "w") as f:
+    f.write(str(srv.server_address[1]))
+os.rename(portfile + ".tmp", portfile)
+srv.serve_forever()
+PYEOF
+
+fake_pid=""
+fake_start() {
+    local i
+    rm -f "$WORK/fake.port" "$WORK/fake-always"
+    [ -n "${VCSIM_CA:-}" ] && [ -s "${VCSIM_KEY:-}" ] || return 1
+    "$py" "$WORK/fake.py" "$VCSIM_CA" "$VCSIM_KEY" "$WORK/fake.port" "$WORK/fake-always" \
+        2>"$WORK/fake.log" &
+    fake_pid=$!
+    for ((i = 0; i < 100; i++)); do
+        [ -s "$WORK/fake.port" ] && break
+        sleep 0.1
+    done
+    [ -s "$WORK/fake.port" ] || return 1
+    GOVC_URL="https://127.0.0.1:$(cat "$WORK/fake.port")/sdk"
+    export GOVC_URL GOVC_USERNAME=u
+    export GOVC_PASSWORD=p GOVC_TLS_CA_CERTS=$VCSIM_CA
+}
+fake_stop() {
+    [ -n "$fake_pid" ] || return 0
+    kill "$fake_pid" 2>/dev/null
+    wait "$fake_pid" 2>/dev/null
+    fake_pid=""
+}
+
+if fake_start; then
+    pass fake-start
+    netrun fake-text net fix -n Lab
+    expect fake-dry-run 0 "would set macManagementPolicy.macLearningPolicy.enabled: false -> true"
+    netrun fake-retry --json net fix Lab
+    json_ok fake-retry "d['ok'] and len(d['distributed']) == 1 and d['distributed'][0]['calls'] == 2 and d['distributed'][0]['mode'] == 'maclearn' and d['distributed'][0]['error'] is None and len(d['standard']) == 1 and d['standard'][0]['changed'] == 3"
+    versions=""
+    for f in "$WORK"/req/fake-retry/*.req.xml; do
+        if grep -q "<ReconfigureDVPortgroup_Task " "$f"; then
+            versions="$versions $(grep -o '<configVersion>[^<]*</configVersion>' "$f")"
+        fi
+    done
+    if [ "$versions" = " <configVersion>3</configVersion> <configVersion>4</configVersion>" ]; then
+        pass fake-retry-config-version
+    else
+        fail fake-retry-config-version "configVersions sent:$versions (want 3, then 4 as re-read)"
+    fi
+    upg=$(grep -l "<UpdatePortGroup " "$WORK"/req/fake-retry/*.req.xml 2>/dev/null | head -1)
+    if [ -n "$upg" ] && grep -q "<vlanId>7</vlanId><vswitchName>vSwitch1</vswitchName>" "$upg" &&
+        grep -q "<activeNic>vmnic1</activeNic><standbyNic>vmnic2</standbyNic>" "$upg"; then
+        pass fake-std-body
+    else
+        fail fake-std-body "UpdatePortGroup body lacks the VLAN, switch or teaming read: $(head -c 400 "${upg:-/dev/null}")"
+    fi
+    : >"$WORK/fake-always"
+    netrun fake-retry-limit --json net fix Lab
+    n=$(sent fake-retry-limit ReconfigureDVPortgroup_Task)
+    if [ "$RC" -eq 3 ] && [ "$n" -eq 4 ]; then
+        json_ok fake-retry-limit "not d['ok'] and d['distributed'][0]['calls'] == 4 and 'ConcurrentAccess' in d['distributed'][0]['error'] and d['distributed'][0]['changed'] == 0"
+    else
+        fail fake-retry-limit "status $RC, $n reconfigure calls (want 3, 4 = 1 + 3 retries): $(head -c 300 <<<"$ERR")"
+    fi
+    fake_stop
+else
+    for c in fake-start fake-dry-run fake-retry fake-retry-config-version fake-std-body fake-retry-limit; do
+        fail "$c" "the scripted vCenter did not start: $(head -c 300 "$WORK/fake.log" 2>/dev/null)"
+    done
+    fake_stop
 fi
 
 # --- every request body vnest sent, against the schema ------------------------
