@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli_conn.h"
 #include "render.h"
 
 typedef struct read_ctx {
@@ -79,6 +80,25 @@ void vm_list_free(vm_list *l)
         vn_api_vm_free(&l->v[i]);
     free(l->v);
     memset(l, 0, sizeof(*l));
+}
+
+int vm_cmd_open(const cli_cmd *cmd, const cli_ctx *ctx, const cli_args *args, unsigned *role,
+                const vn_release **rel, vn_conn *conn, vn_vim **vim)
+{
+    *role = 0;
+    *rel = NULL;
+    const char *role_text = cli_get(cmd, args, "role");
+    if (role_text && !(*role = vn_role_parse(role_text)))
+        return cli_fail(VN_EINPUT, "--role", "unknown role \"%s\" (expected host or template)",
+                        role_text);
+    vn_error err = {0};
+    const char *esxi = cli_get(cmd, args, "esxi");
+    if (esxi && !(*rel = vn_release_parse(esxi, "--esxi", &err)))
+        return cli_report(&err);
+    int rc = cli_conn_open(cmd, ctx, args, conn, vim);
+    if (rc != VN_OK)
+        vn_conn_free(conn);
+    return rc;
 }
 
 unsigned vm_role(const vn_api_vm *vm, unsigned asked)

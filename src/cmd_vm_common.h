@@ -3,6 +3,7 @@
 #define VN_CMD_VM_COMMON_H
 
 #include "cli.h"
+#include "vn_vim.h"
 #include "vn_profile_api.h"
 
 typedef struct vm_list {
@@ -17,6 +18,12 @@ void vm_list_free(vm_list *l);
 
 /* The role to judge a VM by: the one asked, else template for templates. */
 unsigned vm_role(const vn_api_vm *vm, unsigned asked);
+
+/* The start every `vm` check/fix shares: --role and --esxi read (role 0
+ * and rel NULL when not given), then connect. Errors are reported; returns
+ * the exit code. */
+int vm_cmd_open(const cli_cmd *cmd, const cli_ctx *ctx, const cli_args *args, unsigned *role,
+                const vn_release **rel, vn_conn *conn, vn_vim **vim);
 
 /* JSON for one checked VM. */
 json_t *vm_report_json(const vn_api_vm *vm, const vn_release *rel, unsigned role,

@@ -83,23 +83,14 @@ static int fix_one(vn_vim *vim, vn_api_vm *vm, const vn_release *rel, unsigned r
 
 static int run_fix(const cli_cmd *cmd, cli_ctx *ctx, cli_args *args)
 {
-    unsigned role = 0;
-    const char *role_text = cli_get(cmd, args, "role");
-    if (role_text && !(role = vn_role_parse(role_text)))
-        return cli_fail(VN_EINPUT, "--role", "unknown role \"%s\" (expected host or template)",
-                        role_text);
-    vn_error err = {0};
-    const vn_release *rel = NULL;
-    const char *esxi = cli_get(cmd, args, "esxi");
-    if (esxi && !(rel = vn_release_parse(esxi, "--esxi", &err)))
-        return cli_report(&err);
+    unsigned role;
+    const vn_release *rel;
     vn_conn conn;
     vn_vim *vim = NULL;
-    int rc = cli_conn_open(cmd, ctx, args, &conn, &vim);
-    if (rc != VN_OK) {
-        vn_conn_free(&conn);
+    int rc = vm_cmd_open(cmd, ctx, args, &role, &rel, &conn, &vim);
+    if (rc != VN_OK)
         return rc;
-    }
+    vn_error err = {0};
     vm_list l;
     rc = vm_list_read(vim, args->pos, 1, &l, &err);
     if (rc == VN_OK)

@@ -5,6 +5,7 @@
 #ifndef VN_TEST_HARNESS_H
 #define VN_TEST_HARNESS_H
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,5 +70,25 @@ static int th_failures;
     } while (0)
 
 #define TH_EXIT() return th_failures ? 1 : 0
+
+/* Reports a failure of test `fn` (its __func__) from a helper function, as
+ * FAILF does inside a test. */
+static void fail_in(const char *fn, int line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4), unused));
+
+static void fail_in(const char *fn, int line, const char *fmt, ...)
+{
+    if (!th_failed_now)
+        printf("FAIL unit/%s/%s: ", TH_SUITE, fn + 5);
+    else
+        printf("     also: ");
+    printf("tests/unit/test_%s.c:%d: ", TH_SUITE, line); /* each suite's file */
+    va_list ap;
+    va_start(ap, fmt);
+    vprintf(fmt, ap);
+    va_end(ap);
+    printf("\n");
+    th_failed_now = 1;
+}
 
 #endif

@@ -46,24 +46,6 @@ static pid_t g_tls_pid = -1, g_plain_pid = -1;
 
 /* ---- Helpers for checks ---- */
 
-static void fail_in(const char *fn, int line, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void fail_in(const char *fn, int line, const char *fmt, ...)
-{
-    if (!th_failed_now)
-        printf("FAIL unit/%s/%s: ", TH_SUITE, fn + 5);
-    else
-        printf("     also: ");
-    printf("%s:%d: ", __FILE__, line);
-    va_list ap;
-    va_start(ap, fmt);
-    vprintf(fmt, ap);
-    va_end(ap);
-    printf("\n");
-    th_failed_now = 1;
-}
-
 #define CHECK_HAS(hay, needle)                                                                     \
     do {                                                                                           \
         const char *th_h = (hay), *th_n = (needle);                                                \

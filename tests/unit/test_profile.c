@@ -15,25 +15,6 @@
 #include "vn_release.h"
 #include "vn_vmx.h"
 
-/* Reports a failure of test `fn` from a helper, as FAILF does in a test. */
-static void fail_in(const char *fn, int line, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void fail_in(const char *fn, int line, const char *fmt, ...)
-{
-    if (!th_failed_now)
-        printf("FAIL unit/%s/%s: ", TH_SUITE, fn + 5);
-    else
-        printf("     also: ");
-    printf("%s:%d: ", __FILE__, line);
-    va_list ap;
-    va_start(ap, fmt);
-    vprintf(fmt, ap);
-    va_end(ap);
-    printf("\n");
-    th_failed_now = 1;
-}
-
 static const char *show(const char *s)
 {
     return s ? s : "(null)";

@@ -10,26 +10,6 @@
 #include "vn_file.h"
 #include "vn_vmx.h"
 
-/* Reports a failure for the test `fn` from a helper, the way FAILF does
- * from inside a test. */
-static void fail_in(const char *fn, int line, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void fail_in(const char *fn, int line, const char *fmt, ...)
-{
-    if (!th_failed_now)
-        printf("FAIL unit/%s/%s: ", TH_SUITE, fn + 5);
-    else
-        printf("     also: ");
-    printf("%s:%d: ", __FILE__, line);
-    va_list ap;
-    va_start(ap, fmt);
-    vprintf(fmt, ap);
-    va_end(ap);
-    printf("\n");
-    th_failed_now = 1;
-}
-
 /* Parses a string literal; fails the test (and returns NULL) on error. */
 #define PARSE(text) parse_ok(text, sizeof(text) - 1, __func__, __LINE__)
 
