@@ -54,6 +54,18 @@ static size_t used_networks(const vm_list *l, const net_names *m, const char **o
     return n;
 }
 
+/* Says where each finding is: "VM Network@esx-01: computedPolicy..." */
+static void name_findings(vn_findings *f, size_t first, const char *pg, const char *where)
+{
+    for (size_t i = first; i < f->n; i++) {
+        size_t len = strlen(pg) + strlen(where) + strlen(f->v[i].key) + 4;
+        char *k = vn_xmalloc(len);
+        snprintf(k, len, "%s@%s: %s", pg, where, f->v[i].key);
+        free(f->v[i].key);
+        f->v[i].key = k;
+    }
+}
+
 /* Findings of one port group, standard and distributed, into `f`. */
 static int check_pg(vn_vim *vim, const char *name, vn_findings *f, vn_error *err)
 {
@@ -61,14 +73,19 @@ static int check_pg(vn_vim *vim, const char *name, vn_findings *f, vn_error *err
     int rc = vn_apinet_read(vim, name, &pgs, err);
     if (rc != VN_OK)
         return rc;
-    for (size_t i = 0; i < pgs.nstd; i++)
+    for (size_t i = 0; i < pgs.nstd; i++) {
+        size_t first = f->n;
         vn_apinet_check_std(&pgs.std[i], f);
+        name_findings(f, first, name, pgs.std[i].host_name);
+    }
     int api_mac = vn_apinet_api_mac(vim);
     for (size_t i = 0; i < pgs.ndv; i++) {
         vn_netmode mode;
         vn_error ignored = {0};
+        size_t first = f->n;
         if (vn_dvpg_mode(&pgs.dv[i], VN_NETMODE_AUTO, api_mac, &mode, &ignored) == VN_OK)
             vn_apinet_check_dvpg(&pgs.dv[i], mode, api_mac, f);
+        name_findings(f, first, name, pgs.dv[i].dvs_name);
     }
     vn_netpgs_free(&pgs);
     return VN_OK;
