@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Helpers for the end-to-end tests, sourced by tests/e2e/*.sh. Each check
 # prints one line that tests/run.sh counts: PASS, FAIL (with why) or SKIP
 # (with why). $VNEST is the vnest binary under test.
