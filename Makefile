@@ -21,8 +21,9 @@ CFLAGS  ?= -O2 -g
 CPPFLAGS += -D_GNU_SOURCE -Ilib
 # Debian packages: jansson (JSON output), libxml2 (SOAP replies), libcurl
 # with OpenSSL (vSphere API transport and certificate pinning), libisoburn
-# (ESXi installer ISO remastering), libcrypt (SHA-512 crypt for kickstarts).
-PKGS     = jansson libxml-2.0 libcurl openssl libisoburn-1 libcrypt
+# with libisofs and libburn, which it does not pull in for direct calls (ESXi
+# installer ISO remastering), libcrypt (SHA-512 crypt for kickstarts).
+PKGS     = jansson libxml-2.0 libcurl openssl libisoburn-1 libisofs-1 libburn-1 libcrypt
 ALL_CFLAGS = -std=c11 $(WARN) $(CFLAGS) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
 

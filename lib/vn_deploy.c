@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "vn_apivm.h"
+#include "vn_vimpool.h"
 #include "vn_xmlw.h"
 
 int vn_deploy_host_set(vn_deploy_host *h, const char *key, const char *value, vn_error *err)
@@ -168,45 +169,80 @@ static void fail_host(vn_deploy_host *h, const char *type, const char *msg)
     snprintf(h->detail, sizeof(h->detail), "%.60s%s%.250s", type, msg[0] ? ": " : "", msg);
 }
 
-/* Starts the clone tasks of hosts[from..to), then waits for all of them. */
-static int clone_batch(vn_vim *vim, vn_deploy_plan *plan, int from, int to, vn_error *err)
+/* The hosts of a batch that a step applies to, with the context the
+ * parallel sender needs to build each call. */
+typedef struct step_ctx {
+    vn_deploy_plan *plan;
+    int *idx;      /* host index of each call */
+    vn_buf *specs; /* reconcile: per host index */
+} step_ctx;
+
+static void clone_call(void *ctx, int i, vn_buf *b)
 {
-    vn_task_result t[to - from];
-    int idx[to - from], n = 0;
-    for (int i = from; i < to; i++) {
-        vn_deploy_host *h = &plan->hosts[i];
-        if (h->status != VN_DEPLOY_PENDING)
-            continue;
-        vn_buf b = VN_BUF_INIT;
-        clone_body(plan, h, &b);
-        vn_soap_reply reply;
-        vn_fault fault;
-        vn_error e = {0};
-        int rc = vn_vim_call(vim, &b, &reply, &fault, &e);
-        vn_buf_free(&b);
-        if (rc != VN_OK) {
-            fail_host(h, fault.type[0] ? fault.type : "error",
-                      fault.type[0] ? fault.message : e.msg);
+    step_ctx *c = ctx;
+    clone_body(c->plan, &c->plan->hosts[c->idx[i]], b);
+}
+
+/* Starts `n` calls (bodies from `build`) over the plan's connection pool
+ * and awaits their tasks together. Hosts whose call or task failed are
+ * marked failed with `what`; ok[k] says which succeeded and result[k] holds
+ * each task's result. */
+static int run_step(vn_vim *vim, vn_deploy_plan *plan, int *idx, int n, vn_body_fn build,
+                    step_ctx *c, const char *what, int *ok, vn_mor *result, vn_error *err)
+{
+    if (n == 0)
+        return VN_OK;
+    vn_started st[n];
+    vn_vim_start_many(vim, n, plan->parallel > 0 ? plan->parallel : 8, build, c, st, err);
+    vn_task_result t[n];
+    int tk[n], nt = 0;
+    for (int k = 0; k < n; k++) {
+        ok[k] = 0;
+        if (!st[k].ok) {
+            fail_host(&plan->hosts[idx[k]], st[k].fault.type[0] ? st[k].fault.type : what,
+                      st[k].fault.type[0] ? st[k].fault.message : st[k].msg);
             continue;
         }
-        memset(&t[n], 0, sizeof(t[n]));
-        vn_mor_from(vn_xn_first(reply.result, "returnval"), &t[n].task);
-        vn_soap_reply_free(&reply);
-        idx[n++] = i;
+        memset(&t[nt], 0, sizeof(t[nt]));
+        t[nt].task = st[k].task;
+        tk[nt++] = k;
     }
-    int rc = vn_vim_wait_tasks(vim, t, (size_t)n, 3600, err);
-    for (int k = 0; k < n; k++) {
-        vn_deploy_host *h = &plan->hosts[idx[k]];
+    int rc = vn_vim_wait_tasks(vim, t, (size_t)nt, 3600, err);
+    for (int j = 0; j < nt; j++) {
+        int k = tk[j];
         if (rc != VN_OK)
-            fail_host(h, "error", err->msg);
-        else if (!t[k].ok)
-            fail_host(h, t[k].fault.type, t[k].fault.message);
+            fail_host(&plan->hosts[idx[k]], what, err->msg);
+        else if (!t[j].ok)
+            fail_host(&plan->hosts[idx[k]], t[j].fault.type, t[j].fault.message);
         else {
-            h->vm = t[k].result;
+            ok[k] = 1;
+            if (result)
+                result[k] = t[j].result;
+        }
+    }
+    return rc;
+}
+
+/* Clones the pending hosts of [from, to) and waits for all of them. */
+static int clone_batch(vn_vim *vim, vn_deploy_plan *plan, int from, int to, vn_error *err)
+{
+    int idx[to - from], n = 0;
+    for (int i = from; i < to; i++)
+        if (plan->hosts[i].status == VN_DEPLOY_PENDING)
+            idx[n++] = i;
+    if (n == 0)
+        return VN_OK;
+    step_ctx c = {plan, idx, NULL};
+    int ok[n];
+    vn_mor result[n];
+    int rc = run_step(vim, plan, idx, n, clone_call, &c, "clone", ok, result, err);
+    for (int k = 0; k < n; k++)
+        if (ok[k]) {
+            vn_deploy_host *h = &plan->hosts[idx[k]];
+            h->vm = result[k];
             h->status = VN_DEPLOY_CREATED;
             snprintf(h->detail, sizeof(h->detail), "cloned");
         }
-    }
     return rc;
 }
 
@@ -248,6 +284,17 @@ static int on_readback(void *ctx, const vn_mor *obj, xmlNodePtr o)
     return 0;
 }
 
+static void reconfig_call(void *ctx, int i, vn_buf *b)
+{
+    step_ctx *c = ctx;
+    vn_deploy_host *h = &c->plan->hosts[c->idx[i]];
+    vn_xw_call_begin(b, "ReconfigVM_Task", h->vm.type, h->vm.id);
+    vn_xw_open(b, "spec");
+    vn_buf_add(b, c->specs[c->idx[i]].data, c->specs[c->idx[i]].len);
+    vn_xw_close(b, "spec");
+    vn_xw_call_end(b, "ReconfigVM_Task");
+}
+
 static void reconcile_batch(vn_vim *vim, vn_deploy_plan *plan, int from, int to)
 {
     static const char *const paths[] = {"config.extraConfig", "config.nestedHVEnabled", NULL};
@@ -262,39 +309,36 @@ static void reconcile_batch(vn_vim *vim, vn_deploy_plan *plan, int from, int to)
     if (nvm == 0)
         return;
     vn_buf *specs = vn_xcalloc((size_t)plan->count, sizeof(*specs));
-    readback_ctx c = {plan, specs};
+    readback_ctx rb = {plan, specs};
     vn_error e = {0};
-    int rc = vn_vim_retrieve_objs(vim, vms, (size_t)nvm, paths, on_readback, &c, &e);
-    vn_task_result t[nvm];
-    int tidx[nvm], nt = 0;
-    for (int k = 0; rc == VN_OK && k < nvm; k++) {
-        vn_deploy_host *h = &plan->hosts[idx[k]];
-        vn_buf *spec = &specs[idx[k]];
-        if (spec->len == 0)
-            continue;
-        memset(&t[nt], 0, sizeof(t[nt]));
-        if (vn_apivm_start_reconfigure(vim, &h->vm, spec->data, &t[nt].task, &e) != VN_OK) {
-            fail_host(h, "reconcile", e.msg);
-            continue;
-        }
-        tidx[nt++] = idx[k];
-    }
-    if (rc == VN_OK)
-        rc = vn_vim_wait_tasks(vim, t, (size_t)nt, 600, &e);
-    for (int k = 0; k < nt; k++) {
-        vn_deploy_host *h = &plan->hosts[tidx[k]];
-        if (rc == VN_OK && t[k].ok)
-            snprintf(h->detail, sizeof(h->detail), "cloned; settings the clone lost were restored");
-        else
-            fail_host(h, "reconcile", rc != VN_OK ? e.msg : t[k].fault.message);
-    }
-    if (rc != VN_OK)
+    int rc = vn_vim_retrieve_objs(vim, vms, (size_t)nvm, paths, on_readback, &rb, &e);
+    if (rc != VN_OK) {
         for (int k = 0; k < nvm; k++)
-            if (plan->hosts[idx[k]].status == VN_DEPLOY_CREATED)
-                fail_host(&plan->hosts[idx[k]], "reconcile", e.msg);
+            fail_host(&plan->hosts[idx[k]], "reconcile", e.msg);
+    } else {
+        int todo[nvm], nt = 0;
+        for (int k = 0; k < nvm; k++)
+            if (specs[idx[k]].len)
+                todo[nt++] = idx[k];
+        step_ctx c = {plan, todo, specs};
+        int ok[nt > 0 ? nt : 1];
+        run_step(vim, plan, todo, nt, reconfig_call, &c, "reconcile", ok, NULL, &e);
+        for (int k = 0; k < nt; k++)
+            if (ok[k])
+                snprintf(plan->hosts[todo[k]].detail, sizeof(plan->hosts[0].detail),
+                         "cloned; settings the clone lost were restored");
+    }
     for (int i = 0; i < plan->count; i++)
         vn_buf_free(&specs[i]);
     free(specs);
+}
+
+static void power_call(void *ctx, int i, vn_buf *b)
+{
+    step_ctx *c = ctx;
+    vn_deploy_host *h = &c->plan->hosts[c->idx[i]];
+    vn_xw_call_begin(b, "PowerOnVM_Task", h->vm.type, h->vm.id);
+    vn_xw_call_end(b, "PowerOnVM_Task");
 }
 
 static void progress_all(vn_deploy_plan *plan, vn_deploy_progress progress, void *ctx)
@@ -326,37 +370,32 @@ int vn_deploy_run(vn_vim *vim, vn_deploy_plan *plan, vn_deploy_progress progress
     }
     if (!plan->power_on)
         return VN_OK;
-    /* Power on every clone made or matched that is not running yet. */
+    /* Power on every clone made or matched; one already on is fine. */
     for (int from = 0; from < plan->count; from += k) {
         int to = from + k < plan->count ? from + k : plan->count;
-        vn_task_result t[k];
         int idx[k], n = 0;
-        for (int i = from; i < to; i++) {
-            vn_deploy_host *h = &plan->hosts[i];
-            if (h->status != VN_DEPLOY_CREATED && h->status != VN_DEPLOY_SKIPPED)
-                continue;
-            vn_buf b = VN_BUF_INIT;
-            vn_xw_call_begin(&b, "PowerOnVM_Task", h->vm.type, h->vm.id);
-            vn_xw_call_end(&b, "PowerOnVM_Task");
-            vn_soap_reply reply;
-            vn_fault fault;
-            vn_error e = {0};
-            int prc = vn_vim_call(vim, &b, &reply, &fault, &e);
-            vn_buf_free(&b);
-            if (prc != VN_OK) {
-                if (strcmp(fault.type, "InvalidPowerState") != 0) /* already on: fine */
-                    fail_host(h, "power on", e.msg);
-                continue;
-            }
-            memset(&t[n], 0, sizeof(t[n]));
-            vn_mor_from(vn_xn_first(reply.result, "returnval"), &t[n].task);
-            vn_soap_reply_free(&reply);
-            idx[n++] = i;
+        for (int i = from; i < to; i++)
+            if (plan->hosts[i].status == VN_DEPLOY_CREATED ||
+                plan->hosts[i].status == VN_DEPLOY_SKIPPED)
+                idx[n++] = i;
+        if (n == 0)
+            continue;
+        vn_deploy_status before[n];
+        char detail[n][sizeof(plan->hosts[0].detail)];
+        for (int j = 0; j < n; j++) {
+            before[j] = plan->hosts[idx[j]].status;
+            memcpy(detail[j], plan->hosts[idx[j]].detail, sizeof(detail[j]));
         }
-        rc = vn_vim_wait_tasks(vim, t, (size_t)n, 600, err);
-        for (int j = 0; j < n; j++)
-            if (rc == VN_OK && !t[j].ok && strcmp(t[j].fault.type, "InvalidPowerState") != 0)
-                fail_host(&plan->hosts[idx[j]], t[j].fault.type, t[j].fault.message);
+        step_ctx c = {plan, idx, NULL};
+        int ok[n];
+        rc = run_step(vim, plan, idx, n, power_call, &c, "power on", ok, NULL, err);
+        for (int j = 0; j < n; j++) {
+            vn_deploy_host *h = &plan->hosts[idx[j]];
+            if (!ok[j] && strstr(h->detail, "InvalidPowerState")) {
+                h->status = before[j]; /* it was on already */
+                memcpy(h->detail, detail[j], sizeof(h->detail));
+            }
+        }
         if (rc != VN_OK)
             return rc;
     }

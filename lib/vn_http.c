@@ -986,6 +986,140 @@ int vn_http_get(vn_http *h, const char *path, vn_buf *resp, long *status, vn_err
     return perform(h, path, NULL, resp, status, err);
 }
 
+int vn_http_put(vn_http *h, const char *path, const void *data, size_t len, vn_buf *resp,
+                long *status, vn_error *err)
+{
+    if (status)
+        *status = 0;
+    int ret = check_path(h, path, err);
+    if (ret != VN_OK)
+        return ret;
+    if (len > (size_t)LONG_MAX)
+        return vn_fail(err, VN_EINPUT, h->hostport, "request body too large");
+    struct curl_slist *hdrs = curl_slist_append(NULL, "Content-Type: application/octet-stream");
+    struct curl_slist *t = hdrs ? curl_slist_append(hdrs, "Expect:") : NULL;
+    if (!t) {
+        curl_slist_free_all(hdrs);
+        return vn_fail(err, VN_ERUNTIME, h->hostport, "out of memory");
+    }
+    hdrs = t;
+    CURL *c = h->curl;
+    CURLcode rc = CURLE_OK;
+    /* A POST with its method renamed: libcurl sends the buffer as the body
+     * of a PUT, with the Content-Length known up front. */
+    SETOPT(CURLOPT_POST, 1L);
+    SETOPT(CURLOPT_CUSTOMREQUEST, "PUT");
+    SETOPT(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+    SETOPT(CURLOPT_POSTFIELDS, data ? data : "");
+    if (rc == CURLE_OK)
+        ret = perform(h, path, hdrs, resp, status, err);
+    else
+        ret = vn_fail(err, VN_ERUNTIME, h->hostport, "cannot configure libcurl (%s)",
+                      curl_easy_strerror(rc));
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, NULL);
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, NULL);
+    curl_slist_free_all(hdrs);
+    return ret;
+}
+
+int vn_http_split_url(const vn_http *h, const char *url, vn_buf *origin, vn_buf *path,
+                      vn_error *err)
+{
+    const char *p;
+    int plain;
+    if (strncasecmp(url, "https://", 8) == 0) {
+        plain = 0;
+        p = url + 8;
+    } else if (strncasecmp(url, "http://", 7) == 0) {
+        plain = 1;
+        p = url + 7;
+    } else {
+        return vn_fail(err, VN_EINPUT, h->hostport,
+                       "the server handed out \"%.120s\" (expected an https:// URL)", url);
+    }
+    size_t hlen = strcspn(p, "/?#");
+    for (const char *q = url; *q; q++) {
+        if ((unsigned char)*q <= ' ' || *q == 0x7f)
+            return vn_fail(err, VN_EINPUT, h->hostport,
+                           "the server handed out a URL with spaces or control characters");
+    }
+    if (hlen == 0 || memchr(p, '@', hlen))
+        return vn_fail(err, VN_EINPUT, h->hostport,
+                       "the server handed out \"%.120s\" (expected https://HOST/PATH)", url);
+    vn_buf_reset(origin);
+    vn_buf_reset(path);
+    if (p[0] == '*' && (hlen == 1 || p[1] == ':')) {
+        /* "*" (with or without a port): the server this handle talks to. */
+        vn_buf_adds(origin, h->origin);
+    } else {
+        char hp[VN_HOST_MAX + 8];
+        if (norm_hostport(p, hlen, plain ? 80 : 443, hp, sizeof(hp)) != 0)
+            return vn_fail(err, VN_EINPUT, h->hostport,
+                           "the server handed out \"%.120s\" (expected https://HOST/PATH)", url);
+        vn_buf_addf(origin, "%s://%s", plain ? "http" : "https", hp);
+    }
+    const char *rest = p + hlen;
+    size_t rlen = strcspn(rest, "#");
+    if (rest[0] != '/')
+        vn_buf_addc(path, '/');
+    vn_buf_add(path, rest, rlen);
+    return VN_OK;
+}
+
+/* The handle to use for `url`: `h` itself, or a new one in *temp. */
+static int url_handle(vn_http *h, const vn_tls *other, const char *url, vn_buf *path, vn_http **use,
+                      vn_http **temp, vn_error *err)
+{
+    vn_buf origin = VN_BUF_INIT;
+    *use = *temp = NULL;
+    int rc = vn_http_split_url(h, url, &origin, path, err);
+    if (rc == VN_OK && strcmp(origin.data, h->origin) == 0) {
+        *use = h;
+    } else if (rc == VN_OK && !other) {
+        rc = vn_fail(err, VN_ERUNTIME, h->hostport,
+                     "the server handed out a URL on another host (%s), which this call does "
+                     "not follow",
+                     origin.data);
+    } else if (rc == VN_OK) {
+        vn_tls t = *other;
+        t.thumbprint = NULL; /* it pins h's server, not this one */
+        rc = vn_http_open(temp, origin.data, &t, err);
+        *use = *temp;
+    }
+    vn_buf_free(&origin);
+    return rc;
+}
+
+int vn_http_put_url(vn_http *h, const vn_tls *other, const char *url, const void *data, size_t len,
+                    vn_buf *resp, long *status, vn_error *err)
+{
+    if (status)
+        *status = 0;
+    vn_buf path = VN_BUF_INIT;
+    vn_http *use, *temp;
+    int rc = url_handle(h, other, url, &path, &use, &temp, err);
+    if (rc == VN_OK)
+        rc = vn_http_put(use, path.data, data, len, resp, status, err);
+    vn_http_close(temp);
+    vn_buf_free(&path);
+    return rc;
+}
+
+int vn_http_get_url(vn_http *h, const vn_tls *other, const char *url, vn_buf *resp, long *status,
+                    vn_error *err)
+{
+    if (status)
+        *status = 0;
+    vn_buf path = VN_BUF_INIT;
+    vn_http *use, *temp;
+    int rc = url_handle(h, other, url, &path, &use, &temp, err);
+    if (rc == VN_OK)
+        rc = vn_http_get(use, path.data, resp, status, err);
+    vn_http_close(temp);
+    vn_buf_free(&path);
+    return rc;
+}
+
 int vn_http_fetch_thumbprint(const char *base, char *sha256, size_t n256, char *sha1, size_t n1,
                              vn_error *err)
 {

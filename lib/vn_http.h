@@ -64,6 +64,34 @@ int vn_http_post(vn_http *h, const char *path, const char *soap_action, const ch
 /* GET `path`; same conventions. */
 int vn_http_get(vn_http *h, const char *path, vn_buf *resp, long *status, vn_error *err);
 
+/* PUTs `len` bytes of `data` to `path` on this handle's server, as
+ * Content-Type application/octet-stream (a guest file upload); the reply
+ * body goes to `resp`. Same conventions as vn_http_post: any HTTP status is
+ * success here, the caller judges `status`. */
+int vn_http_put(vn_http *h, const char *path, const void *data, size_t len, vn_buf *resp,
+                long *status, vn_error *err);
+
+/* The same two requests on an absolute URL the server handed out, such as
+ * the one GuestFileManager.InitiateFileTransferToGuest returns:
+ * "https://HOST[:PORT]/path?query". A HOST of "*" means the server `h`
+ * talks to (its host and port, as govc reads it). A URL on `h`'s own server
+ * goes over `h` (sharing its session cookie); a URL on another host (an
+ * ESXi host behind vCenter) goes over a new connection that trusts what
+ * `other` says (CA file, known_hosts, insecure; its explicit thumbprint is
+ * ignored, since it pins `h`'s server), and is refused (VN_ERUNTIME) when
+ * `other` is NULL. A URL that is not http(s) with a host and a path is
+ * VN_EINPUT; plain http follows vn_http_open's rule (VNEST_ALLOW_HTTP). */
+int vn_http_put_url(vn_http *h, const vn_tls *other, const char *url, const void *data, size_t len,
+                    vn_buf *resp, long *status, vn_error *err);
+int vn_http_get_url(vn_http *h, const vn_tls *other, const char *url, vn_buf *resp, long *status,
+                    vn_error *err);
+
+/* Splits such a URL into `origin` ("https://host:port", lower case, the
+ * default port filled in, "*" resolved against `h`) and `path` ("/..." with
+ * the query). Returns VN_OK or VN_EINPUT. */
+int vn_http_split_url(const vn_http *h, const char *url, vn_buf *origin, vn_buf *path,
+                      vn_error *err);
+
 /* Forgets the session cookie (before a re-login), for `h` and every handle
  * sharing its cookies through vn_http_dup(). */
 void vn_http_clear_cookies(vn_http *h);

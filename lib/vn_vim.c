@@ -336,6 +336,36 @@ int vn_vim_call_raw(vn_vim *vim, const vn_buf *body, vn_buf *resp, vn_fault *fau
     return rc;
 }
 
+int vn_vim_dup(vn_vim *vim, vn_vim **out, vn_error *err)
+{
+    vn_vim *d = vn_xmalloc(sizeof(*d));
+    *d = *vim;
+    d->user = vn_xstrdup(vim->user);
+    d->password = vn_xstrdup(vim->password);
+    d->calls = 0;
+    d->relogins = 0;
+    int rc = vn_http_dup(vim->http, &d->http, err);
+    if (rc != VN_OK) {
+        d->http = NULL;
+        vn_vim_close_dup(d);
+        return rc;
+    }
+    *out = d;
+    return VN_OK;
+}
+
+void vn_vim_close_dup(vn_vim *d)
+{
+    if (!d)
+        return;
+    if (d->http)
+        vn_http_close(d->http);
+    explicit_bzero(d->password, strlen(d->password));
+    free(d->password);
+    free(d->user);
+    free(d);
+}
+
 void vn_vim_close(vn_vim *vim)
 {
     if (!vim)

@@ -65,6 +65,12 @@ int vn_vim_call(vn_vim *vim, const vn_buf *body, vn_soap_reply *reply, vn_fault 
  * streaming reader (large property reads). */
 int vn_vim_call_raw(vn_vim *vim, const vn_buf *body, vn_buf *resp, vn_fault *fault, vn_error *err);
 
+/* A second connection on the same session (it shares the session cookie),
+ * for calls from another thread. Close it with vn_vim_close_dup (no
+ * logout: the session belongs to the original). */
+int vn_vim_dup(vn_vim *vim, vn_vim **out, vn_error *err);
+void vn_vim_close_dup(vn_vim *dup);
+
 /* Reads a MOR from an element. */
 void vn_mor_from(xmlNodePtr node, vn_mor *mor);
 

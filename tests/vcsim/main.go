@@ -1,6 +1,8 @@
 // Command vcsim starts govmomi's vSphere simulator (vcsim, Debian's
 // golang-github-vmware-govmomi-dev 0.24.2) for vnest's tests, plus one TEST
-// EXTENSION that vcsim lacks: HostNetworkSystem.UpdatePortGroup (ext.go).
+// EXTENSION that vcsim lacks: HostNetworkSystem.UpdatePortGroup (ext.go), and
+// an opt-in one, -ext-guestops DIR: simulated guest operations (VMware Tools)
+// on a simulated ESXi root per VM (guestops.go).
 //
 // Build: GOPATH=/usr/share/gocode GO111MODULE=off go build (tests/vcsim/build.sh).
 //
@@ -55,6 +57,10 @@ func main() {
 	trace := flag.Bool("trace", false, "trace SOAP requests and replies to stderr")
 	withParent := flag.Bool("exit-with-parent", false, "exit when the parent process dies (a test script killed with SIGKILL)")
 	stock := flag.Bool("stock", false, "leave out the test extensions (UpdatePortGroup answers MethodNotFound, as in stock vcsim)")
+	guestOpsDir := flag.String("ext-guestops", "", "TEST EXTENSION: simulate guest operations (VMware Tools) on a simulated ESXi root per VM under DIR/<moref> (guestops.go)")
+	guestOpsPass := flag.String("ext-guestops-password", "vnest-guest", "the root password the simulated guests accept (with -ext-guestops)")
+	guestOpsTools := flag.String("ext-guestops-tools", "*", "names (path.Match pattern) of the VMs whose simulated VMware Tools run while powered on (with -ext-guestops)")
+	guestOpsMkroot := flag.String("ext-guestops-mkroot", "", "sh -c command making a missing simulated ESXi root, which it names as \"$1\" (with -ext-guestops)")
 	flag.Parse()
 	if flag.NArg() > 0 {
 		die("unexpected argument %q", flag.Arg(0))
@@ -100,6 +106,17 @@ func main() {
 	simulator.SessionIdleTimeout = *idle
 	if !*stock {
 		addTestExtensions()
+	}
+	if *guestOpsDir != "" {
+		if err := addGuestOps(m, *guestOpsDir, *guestOpsPass, *guestOpsTools, *guestOpsMkroot, *useTLS); err != nil {
+			die("-ext-guestops: %v", err)
+		}
+	} else {
+		flag.Visit(func(f *flag.Flag) {
+			if strings.HasPrefix(f.Name, "ext-guestops-") {
+				die("-%s needs -ext-guestops DIR", f.Name)
+			}
+		})
 	}
 	if *trace {
 		simulator.Trace = true
