@@ -172,6 +172,7 @@ static void fail_host(vn_deploy_host *h, const char *type, const char *msg)
 /* The hosts of a batch that a step applies to, with the context the
  * parallel sender needs to build each call. */
 typedef struct step_ctx {
+    vn_vimpool *pool;
     vn_deploy_plan *plan;
     int *idx;      /* host index of each call */
     vn_buf *specs; /* reconcile: per host index */
@@ -193,7 +194,7 @@ static int run_step(vn_vim *vim, vn_deploy_plan *plan, int *idx, int n, vn_body_
     if (n == 0)
         return VN_OK;
     vn_started st[n];
-    vn_vim_start_many(vim, n, plan->parallel > 0 ? plan->parallel : 8, build, c, st, err);
+    vn_vimpool_start(c->pool, n, build, c, st);
     vn_task_result t[n];
     int tk[n], nt = 0;
     for (int k = 0; k < n; k++) {
@@ -224,7 +225,8 @@ static int run_step(vn_vim *vim, vn_deploy_plan *plan, int *idx, int n, vn_body_
 }
 
 /* Clones the pending hosts of [from, to) and waits for all of them. */
-static int clone_batch(vn_vim *vim, vn_deploy_plan *plan, int from, int to, vn_error *err)
+static int clone_batch(vn_vim *vim, vn_vimpool *pool, vn_deploy_plan *plan, int from, int to,
+                       vn_error *err)
 {
     int idx[to - from], n = 0;
     for (int i = from; i < to; i++)
@@ -232,7 +234,7 @@ static int clone_batch(vn_vim *vim, vn_deploy_plan *plan, int from, int to, vn_e
             idx[n++] = i;
     if (n == 0)
         return VN_OK;
-    step_ctx c = {plan, idx, NULL};
+    step_ctx c = {pool, plan, idx, NULL};
     int ok[n];
     vn_mor result[n];
     int rc = run_step(vim, plan, idx, n, clone_call, &c, "clone", ok, result, err);
@@ -295,7 +297,7 @@ static void reconfig_call(void *ctx, int i, vn_buf *b)
     vn_xw_call_end(b, "ReconfigVM_Task");
 }
 
-static void reconcile_batch(vn_vim *vim, vn_deploy_plan *plan, int from, int to)
+static void reconcile_batch(vn_vim *vim, vn_vimpool *pool, vn_deploy_plan *plan, int from, int to)
 {
     static const char *const paths[] = {"config.extraConfig", "config.nestedHVEnabled", NULL};
     int n = to - from;
@@ -320,7 +322,7 @@ static void reconcile_batch(vn_vim *vim, vn_deploy_plan *plan, int from, int to)
         for (int k = 0; k < nvm; k++)
             if (specs[idx[k]].len)
                 todo[nt++] = idx[k];
-        step_ctx c = {plan, todo, specs};
+        step_ctx c = {pool, plan, todo, specs};
         int ok[nt > 0 ? nt : 1];
         run_step(vim, plan, todo, nt, reconfig_call, &c, "reconcile", ok, NULL, &e);
         for (int k = 0; k < nt; k++)
@@ -350,6 +352,9 @@ static void progress_all(vn_deploy_plan *plan, vn_deploy_progress progress, void
         progress(ctx, NULL, done, plan->count);
 }
 
+static int run_steps(vn_vim *vim, vn_vimpool *pool, vn_deploy_plan *plan, int k,
+                     vn_deploy_progress progress, void *ctx, vn_error *err);
+
 int vn_deploy_run(vn_vim *vim, vn_deploy_plan *plan, vn_deploy_progress progress, void *ctx,
                   vn_error *err)
 {
@@ -359,11 +364,22 @@ int vn_deploy_run(vn_vim *vim, vn_deploy_plan *plan, vn_deploy_progress progress
     if (rc != VN_OK)
         return rc;
     int k = plan->parallel > 0 ? plan->parallel : 8;
+    vn_vimpool *pool = vn_vimpool_new(vim, k);
+    rc = run_steps(vim, pool, plan, k, progress, ctx, err);
+    vn_vimpool_free(pool);
+    return rc;
+}
+
+/* The clone, reconcile and power-on steps, K hosts at a time. */
+static int run_steps(vn_vim *vim, vn_vimpool *pool, vn_deploy_plan *plan, int k,
+                     vn_deploy_progress progress, void *ctx, vn_error *err)
+{
+    int rc = VN_OK;
     for (int from = 0; from < plan->count; from += k) {
         int to = from + k < plan->count ? from + k : plan->count;
-        rc = clone_batch(vim, plan, from, to, err);
+        rc = clone_batch(vim, pool, plan, from, to, err);
         if (rc == VN_OK)
-            reconcile_batch(vim, plan, from, to);
+            reconcile_batch(vim, pool, plan, from, to);
         progress_all(plan, progress, ctx);
         if (rc != VN_OK)
             return rc;
@@ -386,7 +402,7 @@ int vn_deploy_run(vn_vim *vim, vn_deploy_plan *plan, vn_deploy_progress progress
             before[j] = plan->hosts[idx[j]].status;
             memcpy(detail[j], plan->hosts[idx[j]].detail, sizeof(detail[j]));
         }
-        step_ctx c = {plan, idx, NULL};
+        step_ctx c = {pool, plan, idx, NULL};
         int ok[n];
         rc = run_step(vim, plan, idx, n, power_call, &c, "power on", ok, NULL, err);
         for (int j = 0; j < n; j++) {

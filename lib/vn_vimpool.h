@@ -3,11 +3,19 @@
  * CloneVM_Task or PowerOnVM_Task call takes tens of milliseconds to return
  * its task; sending them from several connections in parallel overlaps
  * those waits. The tasks themselves are then awaited together with
- * vn_vim_wait_tasks. */
+ * vn_vim_wait_tasks. The pool's extra connections are opened on first use
+ * and kept until it is closed, so their TLS handshakes are paid once. */
 #ifndef VN_VIMPOOL_H
 #define VN_VIMPOOL_H
 
 #include "vn_vimprop.h"
+
+typedef struct vn_vimpool vn_vimpool;
+
+/* A pool of at most `conns` connections (capped at 4), `vim` being one. */
+vn_vimpool *vn_vimpool_new(vn_vim *vim, int conns);
+/* Closes the extra connections (the session stays `vim`'s). */
+void vn_vimpool_free(vn_vimpool *pool);
 
 /* Builds the request body of call `i` into `body`. */
 typedef void (*vn_body_fn)(void *ctx, int i, vn_buf *body);
@@ -19,10 +27,8 @@ typedef struct vn_started {
     char msg[300];  /* when not ok: the one-line error */
 } vn_started;
 
-/* Sends n calls over up to `conns` connections (1 = this one only), each
- * call's outcome in out[i]. Fails as a whole only when no extra connection
- * can be opened and nothing can be sent. */
-int vn_vim_start_many(vn_vim *vim, int n, int conns, vn_body_fn build, void *ctx, vn_started *out,
-                      vn_error *err);
+/* Sends n calls over the pool, each call's outcome in out[i]. When an extra
+ * connection cannot be opened, the others (at least `vim`) do the work. */
+void vn_vimpool_start(vn_vimpool *pool, int n, vn_body_fn build, void *ctx, vn_started *out);
 
 #endif
