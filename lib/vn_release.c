@@ -1,6 +1,7 @@
 #include "vn_release.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -114,4 +115,21 @@ const vn_release *vn_release_from_guest(const char *guest_os)
             return &releases[i];
     }
     return NULL;
+}
+
+void vn_release_mask_text(unsigned mask, char *out, size_t n)
+{
+    if (mask == VN_REL_ALL) {
+        snprintf(out, n, "all");
+        return;
+    }
+    int first = -1, last = -1;
+    for (int r = 0; r < VN_ESXI_COUNT; r++)
+        if (mask & VN_REL(r)) {
+            if (first < 0)
+                first = r;
+            last = r;
+        }
+    snprintf(out, n, "%s..%s", vn_release_get((vn_release_id)first)->name,
+             vn_release_get((vn_release_id)last)->name);
 }

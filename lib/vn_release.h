@@ -4,6 +4,8 @@
 #ifndef VN_RELEASE_H
 #define VN_RELEASE_H
 
+#include <stddef.h>
+
 #include "vn_error.h"
 
 typedef enum vn_release_id {
@@ -47,6 +49,9 @@ const vn_release *vn_release_from_guest(const char *guest_os);
 
 /* "6.0, 6.5, 6.7, 7.0, 7.0U1, 7.0U2+, 8.0, 9.0" */
 const char *vn_release_list(void);
+
+/* A set of releases for people: "all", or "7.0U2+..9.0" (first..last). */
+void vn_release_mask_text(unsigned mask, char *out, size_t n);
 
 /* The newest release, assumed when nothing says otherwise. */
 #define VN_ESXI_DEFAULT VN_ESXI_80

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cmd_iso_common.h"
 #include "vn_iso.h"
 
 /* Progress on a terminal: one line rewritten in place. */
@@ -20,25 +21,6 @@ static void on_progress(void *arg, const char *phase, uint64_t done, uint64_t to
         fprintf(stderr, "\rvnest: checking the output                              ");
     fflush(stderr);
     *shown = 1;
-}
-
-static json_t *boot_json(const vn_iso_info *info)
-{
-    json_t *a = json_array();
-    char buf[8];
-    for (int i = 0; i < info->nboot; i++) {
-        const vn_iso_boot *b = &info->boot[i];
-        json_t *o = json_object();
-        json_object_set_new(o, "platform", json_string(vn_iso_platform_name(b->platform, buf)));
-        json_object_set_new(o, "platform_id", json_integer(b->platform));
-        json_object_set_new(o, "image", json_string(b->path));
-        json_object_set_new(o, "emulation", json_string(vn_iso_media_name(b->media)));
-        json_object_set_new(o, "load_size", json_integer(b->load_size));
-        json_object_set_new(o, "boot_info_table", json_boolean(b->boot_info_table));
-        json_object_set_new(o, "lba", json_integer(b->lba));
-        json_array_append_new(a, o);
-    }
-    return a;
 }
 
 static const char *kernelopt(const vn_iso_cfg *cfg)
@@ -74,7 +56,7 @@ static void report(const cli_ctx *ctx, const vn_iso_build_req *req, const vn_iso
         json_object_set_new(ks, "path", json_string(out->ks_path));
         json_object_set_new(ks, "bytes", json_integer((json_int_t)res->ks_len));
         json_object_set_new(doc, "kickstart", ks);
-        json_object_set_new(doc, "boot", boot_json(out));
+        json_object_set_new(doc, "boot", iso_boot_json(out));
         json_t *p = json_array();
         for (char *save = NULL, *t = strtok_r(problems.data, "\n", &save); t;
              t = strtok_r(NULL, "\n", &save))

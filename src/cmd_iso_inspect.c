@@ -4,6 +4,7 @@
 #include <strings.h>
 
 #include "cli.h"
+#include "cmd_iso_common.h"
 #include "vn_iso.h"
 
 static json_t *str_or_null(const char *s)
@@ -42,22 +43,7 @@ static json_t *info_json(const char *path, const vn_iso_info *info, const char *
     json_object_set_new(esxi, "build", str_or_null(info->build_number));
     json_object_set_new(esxi, "title", str_or_null(info->title));
     json_object_set_new(doc, "esxi", esxi);
-    json_t *boot = json_array();
-    char buf[8];
-    for (int i = 0; i < info->nboot; i++) {
-        const vn_iso_boot *b = &info->boot[i];
-        json_t *o = json_object();
-        json_object_set_new(o, "platform", json_string(vn_iso_platform_name(b->platform, buf)));
-        json_object_set_new(o, "platform_id", json_integer(b->platform));
-        json_object_set_new(o, "image", str_or_null(b->path));
-        json_object_set_new(o, "emulation", json_string(vn_iso_media_name(b->media)));
-        json_object_set_new(o, "bootable", json_boolean(b->bootable));
-        json_object_set_new(o, "load_segment", json_integer(b->load_seg));
-        json_object_set_new(o, "load_size", json_integer(b->load_size));
-        json_object_set_new(o, "boot_info_table", json_boolean(b->boot_info_table));
-        json_object_set_new(o, "lba", json_integer(b->lba));
-        json_array_append_new(boot, o);
-    }
+    json_t *boot = iso_boot_json(info);
     json_object_set_new(doc, "boot", boot);
     json_t *cat = json_object();
     json_object_set_new(cat, "path", str_or_null(info->catalog_path));

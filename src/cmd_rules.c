@@ -35,23 +35,6 @@ static void releases_json(json_t *o, unsigned mask)
     json_object_set_new(o, "releases", arr);
 }
 
-static void releases_text(unsigned mask, char *out, size_t n)
-{
-    if (mask == VN_REL_ALL) {
-        snprintf(out, n, "all");
-        return;
-    }
-    int first = -1, last = -1;
-    for (int r = 0; r < VN_ESXI_COUNT; r++)
-        if (mask & VN_REL(r)) {
-            if (first < 0)
-                first = r;
-            last = r;
-        }
-    snprintf(out, n, "%s..%s", vn_release_get((vn_release_id)first)->name,
-             vn_release_get((vn_release_id)last)->name);
-}
-
 static int run_rules(const cli_cmd *cmd, cli_ctx *ctx, cli_args *args)
 {
     vn_error err = {0};
@@ -77,7 +60,7 @@ static int run_rules(const cli_cmd *cmd, cli_ctx *ctx, cli_args *args)
             continue;
         char surf[64], rels[64];
         surfaces_text(r->surfaces, surf, sizeof(surf));
-        releases_text(r->releases, rels, sizeof(rels));
+        vn_release_mask_text(r->releases, rels, sizeof(rels));
         const char *roles = r->roles == VN_ROLE_ANY ? "any" : vn_role_name(r->roles);
         const char *cells[] = {
             r->id,     *r->seed ? r->seed : "-", vn_severity_name(r->severity), roles, rels, surf,

@@ -5,26 +5,6 @@
 #include "cli.h"
 #include "vn_seal.h"
 
-static void releases_text(unsigned mask, char *out, size_t n)
-{
-    if (mask == VN_REL_ALL) {
-        snprintf(out, n, "all");
-        return;
-    }
-    int first = -1, last = -1;
-    for (int r = 0; r < VN_ESXI_COUNT; r++)
-        if (mask & VN_REL(r)) {
-            if (first < 0)
-                first = r;
-            last = r;
-        }
-    if (first < 0)
-        snprintf(out, n, "none");
-    else
-        snprintf(out, n, "%s..%s", vn_release_get((vn_release_id)first)->name,
-                 vn_release_get((vn_release_id)last)->name);
-}
-
 static json_t *releases_json(unsigned mask)
 {
     json_t *arr = json_array();
@@ -50,7 +30,7 @@ static int run_list(const cli_cmd *cmd, cli_ctx *ctx, cli_args *args)
         int applies = !rel || (op->releases & VN_REL(rel->id));
         int on = op->default_on && applies;
         char rels[64];
-        releases_text(op->releases, rels, sizeof(rels));
+        vn_release_mask_text(op->releases, rels, sizeof(rels));
         const char *cells[] = {op->id, applies ? (on ? "on" : "off") : "n/a",
                                *op->seed ? op->seed : "-", rels, op->summary};
         cli_table_row(t, cells);

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cli_conn.h"
+#include "cmd_template.h"
 #include "vn_guestops.h"
 #include "vn_seal.h"
 #include "vn_template.h"
@@ -140,23 +141,6 @@ static void print_tail(const char *log, size_t len)
     }
 }
 
-typedef struct note_ctx {
-    const cli_ctx *ctx;
-    const char *name;
-} note_ctx;
-
-static void on_note(void *ctx, int kind, const char *text)
-{
-    const note_ctx *n = ctx;
-    if (kind == 1) {
-        if (n->ctx->verbose >= 0)
-            fprintf(stderr, "vnest: warning: %s: %s\n", n->name, text);
-    } else if (n->ctx->verbose >= 0 && !n->ctx->json) {
-        printf("%s: %s\n", n->name, text);
-        fflush(stdout);
-    }
-}
-
 /* Errors of the guest operations name the VM by its id: name it by name. */
 static int report_vm(vn_error *err, const vn_mor *vm, const char *name)
 {
@@ -176,7 +160,7 @@ static int run_seal(vn_guestops *g, const vn_mor *vm, const char *name, int time
         return report_vm(&err, vm, name);
     char text[160];
     snprintf(text, sizeof(text), "running it (pid %lld, output in %s)", *pid, SEAL_LOG);
-    on_note((void *)note, 0, text);
+    template_note((void *)note, 0, text);
     double end = now_s() + timeout;
     vn_guest_wait w;
     rc = vn_guestops_wait(g, vm, *pid, timeout, &w, &err);
@@ -321,14 +305,14 @@ static int run_seal_run(const cli_cmd *cmd, cli_ctx *ctx, cli_args *args)
         snprintf(text, sizeof(text), "uploaded the seal for ESXi %s (%s) to %s", s.rel->name,
                  ops.data, SEAL_PATH);
         vn_buf_free(&ops);
-        on_note(&note, 0, text);
+        template_note(&note, 0, text);
     }
     rc = run_seal(&g, &vm, name, timeout, &note, &pid);
     if (rc != VN_OK)
         goto out;
-    on_note(&note, 0, "sealed: the guest powered itself off");
+    template_note(&note, 0, "sealed: the guest powered itself off");
     if (!cli_has(cmd, args, "no-template")) {
-        rc = vn_template_make(vim, &vm, timeout, on_note, &note, &err);
+        rc = vn_template_make(vim, &vm, timeout, template_note, &note, &err);
         if (rc != VN_OK) {
             rc = report_vm(&err, &vm, name);
             goto out;

@@ -3,25 +3,9 @@
 #include <string.h>
 
 #include "cli_conn.h"
+#include "cmd_template.h"
 #include "cli_spec.h"
 #include "vn_template.h"
-
-typedef struct note_ctx {
-    const cli_ctx *ctx;
-    const char *name;
-} note_ctx;
-
-/* Progress on stdout, warnings on stderr, as the template steps happen. */
-static void on_note(void *ctx, int kind, const char *text)
-{
-    const note_ctx *n = ctx;
-    if (kind == 1) {
-        if (n->ctx->verbose >= 0)
-            fprintf(stderr, "vnest: warning: %s: %s\n", n->name, text);
-    } else if (n->ctx->verbose >= 0 && !n->ctx->json) {
-        printf("%s: %s\n", n->name, text);
-    }
-}
 
 static int run_template(const cli_cmd *cmd, cli_ctx *ctx, cli_args *args)
 {
@@ -43,8 +27,9 @@ static int run_template(const cli_cmd *cmd, cli_ctx *ctx, cli_args *args)
     note_ctx note = {ctx, name};
     vn_place_req req = {conn.datacenter, NULL, conn.pool, conn.host, NULL, NULL};
     if (rc == 1)
-        rc = cli_has(cmd, args, "undo") ? vn_template_undo(vim, &vm, &req, on_note, &note, &err)
-                                        : vn_template_make(vim, &vm, timeout, on_note, &note, &err);
+        rc = cli_has(cmd, args, "undo")
+                 ? vn_template_undo(vim, &vm, &req, template_note, &note, &err)
+                 : vn_template_make(vim, &vm, timeout, template_note, &note, &err);
     if (rc != VN_OK)
         cli_report(&err);
     else if (ctx->json) {
@@ -83,3 +68,15 @@ const cli_cmd cmd_template = {
     opts,
     run_template,
 };
+
+/* Progress on stdout, warnings on stderr, as the template steps happen. */
+void template_note(void *ctx, int kind, const char *text)
+{
+    const note_ctx *n = ctx;
+    if (kind == 1) {
+        if (n->ctx->verbose >= 0)
+            fprintf(stderr, "vnest: warning: %s: %s\n", n->name, text);
+    } else if (n->ctx->verbose >= 0 && !n->ctx->json) {
+        printf("%s: %s\n", n->name, text);
+    }
+}
