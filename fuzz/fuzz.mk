@@ -6,8 +6,8 @@ FUZZ_CC      ?= clang
 FUZZ_BUILD   ?= build/fuzz
 FUZZ_SECONDS ?= 60
 FUZZ_FLAGS    = -std=c11 -D_GNU_SOURCE -Ilib -g -O1 -fsanitize=fuzzer,address,undefined \
-                $(shell pkg-config --cflags libxml-2.0 libcurl openssl libisoburn-1 libisofs-1 libburn-1 libcrypt libarchive)
-FUZZ_LIBS     = $(shell pkg-config --libs libxml-2.0 libcurl openssl libisoburn-1 libisofs-1 libburn-1 libcrypt libarchive) -lpthread
+                $(shell pkg-config --cflags libxml-2.0 libcurl openssl libisoburn-1 libisofs-1 libburn-1 libcrypt libarchive zlib)
+FUZZ_LIBS     = $(shell pkg-config --libs libxml-2.0 libcurl openssl libisoburn-1 libisofs-1 libburn-1 libcrypt libarchive zlib) -lpthread
 
 FUZZ_SRC := $(sort $(wildcard fuzz/fuzz_*.c))
 FUZZ_BIN := $(FUZZ_SRC:fuzz/%.c=$(FUZZ_BUILD)/%)

@@ -22,10 +22,10 @@ typedef struct vn_blk_ops {
 
 struct vn_blk {
     const vn_blk_ops *ops;
-    uint64_t size;          /* virtual size in bytes */
+    uint64_t size; /* virtual size in bytes */
     int writable;
-    char name[512];         /* for messages: the file, or "FILE partition N" */
-    uint64_t bytes_read;    /* through this handle */
+    char name[512];      /* for messages: the file, or "FILE partition N" */
+    uint64_t bytes_read; /* through this handle */
     uint64_t bytes_written;
     void *impl;
 };

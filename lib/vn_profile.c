@@ -84,6 +84,22 @@ static const vn_rule rules[] = {
      "promiscuous mode off",
      "vDS 6.6 learns the nested VMs' MACs, so promiscuous mode and its cost in throughput and "
      "security are no longer needed (settable only through the API)"},
+    /* The offline boot disk's surface: what a sealed template disk must
+     * not carry (S5, S7, S8, S9, S11); checked by `vnest disk inspect`. */
+    {"disk-legacy-cpu", "S5", INFO, VN_REL_FROM(VN_ESXI_70), TMPL, VN_SURF_DISK | VN_SURF_KS,
+     "allowLegacyCPU=true in the bootbank's kernelopt (hosts on CPUs 7.0 dropped)",
+     "otherwise install/boot stops on unsupported CPUs"},
+    {"disk-follow-hw-mac", "S7", ERR, ALL, TMPL, VN_SURF_DISK | VN_SURF_KS,
+     "/Net/FollowHardwareMac = 1 in the template's configuration",
+     "vmk0's MAC is software-assigned; without this every clone keeps the template's vmk0 MAC"},
+    {"disk-only-vmk0", "S8", ERR, ALL, TMPL, VN_SURF_DISK | VN_SURF_KS,
+     "no VMkernel port other than vmk0 in a template", "FollowHardwareMac only covers vmk0"},
+    {"disk-no-local-vmfs", "S9", ERR, ALL, TMPL, VN_SURF_DISK | VN_SURF_KS,
+     "no local VMFS datastore on a template's boot disk",
+     "a VMFS gets a UUID at creation; vCenter refuses a second datastore with the same UUID"},
+    {"disk-no-system-uuid", "S11", ERR, VN_REL_UPTO(VN_ESXI_70U1), TMPL, VN_SURF_DISK,
+     "no /system/uuid in a template's esx.conf",
+     "vCenter identifies hosts by this UUID; duplicates fail or misbehave"},
 };
 
 size_t vn_rule_count(void)
