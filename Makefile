@@ -68,7 +68,7 @@ unit: $(UNIT_BIN)
 check:
 	@scripts/deps.sh check
 	@$(MAKE) --no-print-directory BUILD=build/san SAN=1 all unit
-	@$(MAKE) --no-print-directory -f fuzz/fuzz.mk
+	@$(MAKE) -j2 --no-print-directory -f fuzz/fuzz.mk
 	@tests/run.sh build/san
 
 demo:

@@ -1,24 +1,31 @@
-# libFuzzer targets: every fuzz/fuzz_*.c, linked with the library sources
-# compiled by clang with the fuzzer, ASan and UBSan instrumentation.
+# libFuzzer targets: every fuzz/fuzz_*.c, linked with the library compiled
+# once by clang with the fuzzer, ASan and UBSan instrumentation.
 # `make -f fuzz/fuzz.mk` builds them; `run` fuzzes each for FUZZ_SECONDS.
 
 FUZZ_CC      ?= clang
 FUZZ_BUILD   ?= build/fuzz
 FUZZ_SECONDS ?= 60
-FUZZ_FLAGS    = -std=c11 -D_GNU_SOURCE -Ilib -g -O1 -fsanitize=fuzzer,address,undefined \
-                $(shell pkg-config --cflags libxml-2.0 libcurl openssl libisoburn-1 libisofs-1 libburn-1 libcrypt libarchive zlib)
-FUZZ_LIBS     = $(shell pkg-config --libs libxml-2.0 libcurl openssl libisoburn-1 libisofs-1 libburn-1 libcrypt libarchive zlib) -lpthread
+PKGS_FUZZ     = libxml-2.0 libcurl openssl libisoburn-1 libisofs-1 libburn-1 libcrypt libarchive zlib
+FUZZ_FLAGS    = -std=c11 -D_GNU_SOURCE -Ilib -g -O1 $(shell pkg-config --cflags $(PKGS_FUZZ))
+FUZZ_LIBS     = $(shell pkg-config --libs $(PKGS_FUZZ)) -lpthread
 
 FUZZ_SRC := $(sort $(wildcard fuzz/fuzz_*.c))
 FUZZ_BIN := $(FUZZ_SRC:fuzz/%.c=$(FUZZ_BUILD)/%)
 LIB_SRC  := $(sort $(wildcard lib/*.c))
+# The library is compiled once for every target (instrumented, not linked
+# with libFuzzer's main), instead of once per target.
+LIB_OBJ  := $(LIB_SRC:lib/%.c=$(FUZZ_BUILD)/obj/%.o)
 
 .PHONY: all run
 all: $(FUZZ_BIN)
 
-$(FUZZ_BUILD)/%: fuzz/%.c $(LIB_SRC) $(wildcard lib/*.h)
+$(FUZZ_BUILD)/obj/%.o: lib/%.c $(wildcard lib/*.h)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(LIB_SRC) $(FUZZ_LIBS)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link,address,undefined -c $< -o $@
+
+$(FUZZ_BUILD)/fuzz_%: fuzz/fuzz_%.c $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< $(LIB_OBJ) $(FUZZ_LIBS)
 
 run: $(FUZZ_BIN)
 	@for f in $(FUZZ_BIN); do \

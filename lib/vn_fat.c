@@ -1,4 +1,5 @@
 #include "vn_fat.h"
+#include "vn_utf8.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -361,23 +362,6 @@ static uint8_t lfn_checksum(const uint8_t *short11)
     return sum;
 }
 
-static size_t put_utf8(char *o, uint32_t c)
-{
-    if (c < 0x80) {
-        o[0] = (char)c;
-        return 1;
-    }
-    if (c < 0x800) {
-        o[0] = (char)(0xC0 | c >> 6);
-        o[1] = (char)(0x80 | (c & 0x3F));
-        return 2;
-    }
-    o[0] = (char)(0xE0 | c >> 12);
-    o[1] = (char)(0x80 | ((c >> 6) & 0x3F));
-    o[2] = (char)(0x80 | (c & 0x3F));
-    return 3;
-}
-
 static void short_display(const uint8_t *e, char out[13])
 {
     char base[9], ext[4];
@@ -434,7 +418,7 @@ static void lfn_name(const lfn_state *l, char *out)
     size_t o = 0;
     for (int i = 0; i < l->slots * 13 && l->u[i] && l->u[i] != 0xFFFF; i++) {
         uint32_t c = l->u[i];
-        o += put_utf8(out + o, c >= 0xD800 && c < 0xE000 ? '?' : c);
+        o += vn_utf8_put(out + o, c >= 0xD800 && c < 0xE000 ? '?' : c);
     }
     out[o] = '\0';
 }
@@ -807,17 +791,8 @@ static int to_ucs2(const char *s, uint16_t *u, size_t max, size_t *n)
     size_t k = 0;
     while (*p) {
         uint32_t c;
-        if (p[0] < 0x80) {
-            c = *p++;
-        } else if ((p[0] & 0xE0) == 0xC0 && (p[1] & 0xC0) == 0x80) {
-            c = (uint32_t)(p[0] & 0x1F) << 6 | (p[1] & 0x3F);
-            p += 2;
-        } else if ((p[0] & 0xF0) == 0xE0 && (p[1] & 0xC0) == 0x80 && (p[2] & 0xC0) == 0x80) {
-            c = (uint32_t)(p[0] & 0x0F) << 12 | (uint32_t)(p[1] & 0x3F) << 6 | (p[2] & 0x3F);
-            p += 3;
-        } else {
+        if (vn_utf8_next_bmp(&p, &c) != 0)
             return -1;
-        }
         if (k == max || (c >= 0xD800 && c < 0xE000))
             return -1;
         u[k++] = (uint16_t)c;

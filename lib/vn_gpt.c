@@ -7,6 +7,7 @@
 #include <zlib.h>
 
 #include "vn_buf.h"
+#include "vn_utf8.h"
 
 /* Entry arrays larger than this are not from any real partitioner (sgdisk
  * and ESXi write 128 x 128 bytes); the cap keeps a hostile header from
@@ -136,30 +137,6 @@ const char *vn_gpt_type_name(const char *type_str)
     return NULL;
 }
 
-static size_t put_utf8(char *o, uint32_t c)
-{
-    if (c < 0x80) {
-        o[0] = (char)c;
-        return 1;
-    }
-    if (c < 0x800) {
-        o[0] = (char)(0xC0 | c >> 6);
-        o[1] = (char)(0x80 | (c & 0x3F));
-        return 2;
-    }
-    if (c < 0x10000) {
-        o[0] = (char)(0xE0 | c >> 12);
-        o[1] = (char)(0x80 | ((c >> 6) & 0x3F));
-        o[2] = (char)(0x80 | (c & 0x3F));
-        return 3;
-    }
-    o[0] = (char)(0xF0 | c >> 18);
-    o[1] = (char)(0x80 | ((c >> 12) & 0x3F));
-    o[2] = (char)(0x80 | ((c >> 6) & 0x3F));
-    o[3] = (char)(0x80 | (c & 0x3F));
-    return 4;
-}
-
 /* 36 UTF-16LE code units -> UTF-8; a lone surrogate becomes U+FFFD. */
 static void name_from_utf16(const uint8_t *p, char out[112])
 {
@@ -179,7 +156,7 @@ static void name_from_utf16(const uint8_t *p, char out[112])
         } else if (c >= 0xD800 && c < 0xE000) {
             c = 0xFFFD;
         }
-        o += put_utf8(out + o, c);
+        o += vn_utf8_put(out + o, c);
     }
     out[o] = '\0';
 }
@@ -193,17 +170,8 @@ static int name_to_utf16(const char *s, uint8_t out[72])
     int n = 0;
     while (*u) {
         uint32_t c;
-        if (u[0] < 0x80) {
-            c = *u++;
-        } else if ((u[0] & 0xE0) == 0xC0 && (u[1] & 0xC0) == 0x80) {
-            c = (uint32_t)(u[0] & 0x1F) << 6 | (u[1] & 0x3F);
-            u += 2;
-        } else if ((u[0] & 0xF0) == 0xE0 && (u[1] & 0xC0) == 0x80 && (u[2] & 0xC0) == 0x80) {
-            c = (uint32_t)(u[0] & 0x0F) << 12 | (uint32_t)(u[1] & 0x3F) << 6 | (u[2] & 0x3F);
-            u += 3;
-        } else {
+        if (vn_utf8_next_bmp(&u, &c) != 0)
             return -1;
-        }
         if (n == 36)
             return -1;
         out[2 * n] = (uint8_t)c;
