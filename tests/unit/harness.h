@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 
 static int th_failed_now;
 static const char *th_skip_reason;
@@ -89,6 +90,45 @@ static void fail_in(const char *fn, int line, const char *fmt, ...)
     va_end(ap);
     printf("\n");
     th_failed_now = 1;
+}
+
+/* Runs a shell command (printf-style) with stderr joined to stdout; the
+ * output goes to *out (heap, caller frees) unless out is NULL. Returns the
+ * exit status, -1 when it could not run. For the tests that check vnest's
+ * results with real tools (qemu-img, sgdisk, fsck.fat, mtools...). */
+static int run(char **out, const char *fmt, ...) __attribute__((format(printf, 2, 3), unused));
+static int run(char **out, const char *fmt, ...)
+{
+    char cmd[16384];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof(cmd), fmt, ap);
+    va_end(ap);
+    strncat(cmd, " 2>&1", sizeof(cmd) - strlen(cmd) - 1);
+    FILE *f = popen(cmd, "r");
+    if (!f)
+        return -1;
+    size_t cap = 4096, len = 0, n;
+    char *buf = malloc(cap);
+    while ((n = fread(buf + len, 1, cap - len - 1, f)) > 0) {
+        len += n;
+        if (cap - len < 2048)
+            buf = realloc(buf, cap *= 2);
+    }
+    buf[len] = '\0';
+    int st = pclose(f);
+    if (out)
+        *out = buf;
+    else
+        free(buf);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* Whether a command is on PATH (tests SKIP with the reason when not). */
+static int have_tool(const char *name) __attribute__((unused));
+static int have_tool(const char *name)
+{
+    return run(NULL, "command -v %s >/dev/null", name) == 0;
 }
 
 #endif
