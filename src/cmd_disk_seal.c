@@ -1,0 +1,15 @@
+/* vnest disk seal: placeholder until the command lands. */
+#include "cli.h"
+
+static int run_stub(const cli_cmd *cmd, cli_ctx *ctx, cli_args *args)
+{
+    (void)ctx;
+    (void)args;
+    return cli_fail(VN_ERUNTIME, cmd->words, "not implemented yet");
+}
+
+static const cli_opt opts[] = {{0}};
+
+const cli_cmd cmd_disk_seal = {
+    "disk seal", "", "(not implemented yet)", "Not implemented yet.", "", 0, -1, opts, run_stub,
+};
