@@ -19,11 +19,11 @@ WARN     = -Wall -Wextra -Wpedantic -Werror -Wshadow -Wstrict-prototypes \
            -Wmissing-prototypes -Wformat=2 -Wno-format-nonliteral
 CFLAGS  ?= -O2 -g
 CPPFLAGS += -D_GNU_SOURCE -Ilib
-# Debian packages: jansson (JSON output), libxml2 (SOAP replies), libcurl
-# with OpenSSL (vSphere API transport and certificate pinning), libisoburn
+# Debian packages: jansson (JSON output), libxml2 (SOAP replies), OpenSSL
+# (vSphere API transport, TLS and certificate pinning), libisoburn
 # with libisofs and libburn, which it does not pull in for direct calls (ESXi
 # installer ISO remastering), libcrypt (SHA-512 crypt for kickstarts).
-PKGS     = jansson libxml-2.0 libcurl openssl libisoburn-1 libisofs-1 libburn-1 libcrypt libarchive zlib libdeflate libfyaml
+PKGS     = jansson libxml-2.0 openssl libisoburn-1 libisofs-1 libburn-1 libcrypt libarchive zlib libdeflate libfyaml
 ALL_CFLAGS = -std=c11 $(WARN) $(CFLAGS) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
 

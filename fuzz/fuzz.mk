@@ -5,7 +5,7 @@
 FUZZ_CC      ?= clang
 FUZZ_BUILD   ?= build/fuzz
 FUZZ_SECONDS ?= 60
-PKGS_FUZZ     = libxml-2.0 libcurl openssl libisoburn-1 libisofs-1 libburn-1 libcrypt libarchive zlib libdeflate libfyaml
+PKGS_FUZZ     = libxml-2.0 openssl libisoburn-1 libisofs-1 libburn-1 libcrypt libarchive zlib libdeflate libfyaml
 FUZZ_FLAGS    = -std=c11 -D_GNU_SOURCE -Ilib -g -O1 $(shell pkg-config --cflags $(PKGS_FUZZ))
 FUZZ_LIBS     = $(shell pkg-config --libs $(PKGS_FUZZ)) -lpthread
 

@@ -1,4 +1,4 @@
-/* libFuzzer target for vn_known_hosts_find (lib/vn_http.c): known_hosts is
+/* libFuzzer target for vn_known_hosts_find (lib/vn_knownhosts.c): known_hosts is
  * a file the user (or govc) writes, read before any connection, so the
  * parser must take any bytes.
  *

@@ -1,343 +1,242 @@
-/* vn_http: HTTPS transport (libcurl with its OpenSSL backend).
+/* vn_http: HTTPS transport for the vSphere client: HTTP/1.1 spoken here
+ * over vn_httpconn's TCP/TLS connections (OpenSSL).
  *
- * Trust model, per handle:
- *  - insecure: no verification at all;
- *  - pinned (explicit thumbprint, or a known_hosts entry for host:port):
- *    libcurl's own checks are off and an OpenSSL verify callback accepts
- *    exactly the leaf certificate whose SHA-256 (32-byte pin) or SHA-1
- *    (20-byte pin) digest is the pin, whatever the CA chain and host name
- *    say; a mismatch aborts the handshake before the request is sent;
- *  - otherwise: libcurl verifies the chain (CA file or system store) and the
- *    host name. The verify callback only watches, to record the leaf's
- *    thumbprint for the "not trusted" message.
- * The callback finds its vn_http through ex_data on the SSL_CTX, which
- * libcurl 7.88 creates per connection and hands to CURLOPT_SSL_CTX_FUNCTION. */
+ * What a vSphere client needs of HTTP is small: one server, keep-alive,
+ * POST/GET/PUT with a known length, replies framed by Content-Length or
+ * chunked encoding, one session cookie. Doing it here instead of through
+ * libcurl removed most of the client's CPU per request and 25 shared
+ * libraries from every start (issue 3, BENCHMARKS.md).
+ *
+ * A vn_http owns one connection at a time. Its dups share a vn_share: the
+ * cookies (the session), the TLS context with its resumable session, and
+ * the trust settings. A request on a kept-alive connection that the server
+ * has closed meanwhile (nothing of the reply received) is sent again once
+ * on a new connection, as browsers and libcurl do. No proxy is used. */
 #include "vn_http.h"
 
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <unistd.h>
 
-#include <curl/curl.h>
-#include <openssl/evp.h>
-#include <openssl/ssl.h>
-#include <openssl/x509.h>
-#include <openssl/x509_vfy.h>
+#include "vn_httpconn.h"
+#include "vn_knownhosts.h"
 
 #define VN_HTTP_MAX_RESPONSE ((size_t)256 << 20)
 #define VN_HTTP_TIMEOUT_MS   (10L * 60 * 1000)
 #define VN_HTTP_CONNECT_MS   (15L * 1000)
-#define VN_KNOWN_HOSTS_MAX   ((size_t)16 << 20)
-#define VN_HOST_MAX          300
-#define VN_THUMB_MAX         96 /* 32 bytes as "AA:" ... "FF" plus NUL */
+#define VN_HTTP_MAX_HEADERS  ((size_t)64 << 10)
+#define VN_HTTP_MAX_COOKIES  32
+#define VN_HTTP_MAX_COOKIE   4096
 #define VN_SESSION_COOKIE    "vmware_soap_session"
 
-/* The cookie jar, TLS session cache and DNS cache shared by a handle and its
- * dups; freed with the last of them. */
+typedef struct vn_cookie {
+    char *name, *value;
+} vn_cookie;
+
+/* What a handle and its dups share; freed with the last of them. */
 typedef struct vn_share {
-    CURLSH *sh;
-    pthread_mutex_t locks[CURL_LOCK_DATA_LAST];
-    pthread_mutex_t ref_mu;
+    pthread_mutex_t mu; /* guards everything below */
     int refs;
+    vn_tlsctx *tls; /* made at the first connection */
+    vn_cookie cookies[VN_HTTP_MAX_COOKIES];
+    int ncookies;
 } vn_share;
 
 struct vn_http {
-    CURL *curl;
     vn_share *share;
+    vn_conn *conn;                  /* the kept-alive connection, or NULL */
     int plain;                      /* http:// (only with VNEST_ALLOW_HTTP=1) */
     char hostport[VN_HOST_MAX + 8]; /* "host:port", "[v6]:port" */
-    char *origin;                   /* "https://host:port" */
+    char host[VN_HOST_MAX + 1];     /* for connect(): no brackets */
+    char port[8];
+    char *origin; /* "https://host:port" */
     int insecure;
     char *ca_file;
-    unsigned char pin[32];
-    size_t pin_len; /* 0: no pin; 20: SHA-1; 32: SHA-256 */
-    char pin_hex[VN_THUMB_MAX];
-    char *pin_source; /* "--thumbprint" or the known_hosts file */
+    vn_pin pin;
     long timeout_ms;
     long connect_timeout_ms;
     size_t max_response;
     long connects;
-    char errbuf[CURL_ERROR_SIZE];
-    /* Per request. */
-    vn_buf *resp;
-    size_t got;
-    int too_big;
-    int pin_mismatch;
-    char seen256[VN_THUMB_MAX]; /* leaf thumbprints seen in the last handshake */
-    char seen1[VN_THUMB_MAX];
+    long resumptions;
+    vn_buf in; /* bytes read from the connection and not used yet */
+    /* vn_http_parse_reply: the reply comes from memory, not a connection. */
+    const char *mem;
+    size_t mem_len, mem_pos;
 };
 
-/* ---- One-time global setup ---- */
-
-static pthread_once_t g_once = PTHREAD_ONCE_INIT;
-static CURLcode g_init_rc = CURLE_FAILED_INIT;
-static int g_ex_idx = -1;
-static int g_openssl; /* libcurl's TLS backend is OpenSSL */
-
-static void global_init(void)
-{
-    g_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
-    g_ex_idx = SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL, NULL);
-    const curl_version_info_data *v = curl_version_info(CURLVERSION_NOW);
-    g_openssl = v && v->ssl_version && strncmp(v->ssl_version, "OpenSSL", 7) == 0;
-}
-
-static int ensure_init(vn_error *err)
-{
-    pthread_once(&g_once, global_init);
-    if (g_init_rc != CURLE_OK)
-        return vn_fail(err, VN_ERUNTIME, NULL, "cannot initialize libcurl (%s)",
-                       curl_easy_strerror(g_init_rc));
-    return VN_OK;
-}
+/* How a request ended, for the message. */
+typedef enum {
+    REQ_OK,
+    REQ_CONNECT,   /* while connecting (diag says why) */
+    REQ_SEND,      /* while sending */
+    REQ_NO_REPLY,  /* closed before the status line */
+    REQ_MID_REPLY, /* closed or failed after the status line */
+    REQ_TIMEOUT,   /* the request deadline passed after sending */
+    REQ_TOO_BIG,   /* the body passed max_response */
+    REQ_NOT_HTTP,  /* the reply is not HTTP/1.x */
+} req_result;
 
 void vn_http_global_cleanup(void)
 {
-    pthread_once(&g_once, global_init);
-    if (g_init_rc == CURLE_OK)
-        curl_global_cleanup();
+    /* Nothing: OpenSSL frees its global state at exit by itself. */
 }
 
-/* ---- Thumbprints ---- */
-
-static void hex_colon(const unsigned char *md, size_t n, char *out, size_t len)
-{
-    static const char digits[] = "0123456789ABCDEF";
-    if (len < n * 3) {
-        if (len)
-            out[0] = '\0';
-        return;
-    }
-    for (size_t i = 0; i < n; i++) {
-        out[i * 3] = digits[md[i] >> 4];
-        out[i * 3 + 1] = digits[md[i] & 15];
-        out[i * 3 + 2] = i + 1 < n ? ':' : '\0';
-    }
-    if (n == 0)
-        out[0] = '\0';
-}
-
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-/* "AA:bb:..." (any case) of 20 or 32 bytes -> bytes; returns the count or 0. */
-static size_t parse_thumb(const char *s, size_t len, unsigned char out[32])
-{
-    if (len != 20 * 3 - 1 && len != 32 * 3 - 1)
-        return 0;
-    size_t n = (len + 1) / 3;
-    for (size_t i = 0; i < n; i++) {
-        int hi = hexval((unsigned char)s[i * 3]), lo = hexval((unsigned char)s[i * 3 + 1]);
-        if (hi < 0 || lo < 0 || (i + 1 < n && s[i * 3 + 2] != ':'))
-            return 0;
-        out[i] = (unsigned char)(hi << 4 | lo);
-    }
-    return n;
-}
-
-/* Records the leaf's thumbprints and, when pinned, decides. */
-static int verify_cb(int preverify_ok, X509_STORE_CTX *x)
-{
-    SSL *ssl = X509_STORE_CTX_get_ex_data(x, SSL_get_ex_data_X509_STORE_CTX_idx());
-    vn_http *h = ssl ? SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), g_ex_idx) : NULL;
-    X509 *leaf = X509_STORE_CTX_get0_cert(x);
-    if (!h)
-        return preverify_ok;
-    unsigned char md256[EVP_MAX_MD_SIZE], md1[EVP_MAX_MD_SIZE];
-    unsigned int n256 = 0, n1 = 0;
-    int have = leaf && X509_digest(leaf, EVP_sha256(), md256, &n256) &&
-               X509_digest(leaf, EVP_sha1(), md1, &n1);
-    if (have) {
-        hex_colon(md256, n256, h->seen256, sizeof(h->seen256));
-        hex_colon(md1, n1, h->seen1, sizeof(h->seen1));
-    }
-    if (!h->pin_len)
-        return preverify_ok;
-    const unsigned char *md = h->pin_len == 32 ? md256 : md1;
-    unsigned int n = h->pin_len == 32 ? n256 : n1;
-    if (have && n == h->pin_len && memcmp(md, h->pin, n) == 0) {
-        X509_STORE_CTX_set_error(x, X509_V_OK);
-        return 1;
-    }
-    h->pin_mismatch = 1;
-    X509_STORE_CTX_set_error(x, X509_V_ERR_APPLICATION_VERIFICATION);
-    return 0;
-}
-
-static CURLcode ssl_ctx_cb(CURL *curl, void *sslctx, void *userptr)
-{
-    (void)curl;
-    SSL_CTX *ctx = sslctx;
-    vn_http *h = userptr;
-    if (!SSL_CTX_set_ex_data(ctx, g_ex_idx, h))
-        return CURLE_SSL_CERTPROBLEM;
-    int mode = h->pin_len ? SSL_VERIFY_PEER : SSL_CTX_get_verify_mode(ctx);
-    SSL_CTX_set_verify(ctx, mode, verify_cb);
-    return CURLE_OK;
-}
-
-/* ---- Shared state between dups ---- */
-
-static void share_lock(CURL *curl, curl_lock_data data, curl_lock_access access, void *userptr)
-{
-    (void)curl;
-    (void)access;
-    vn_share *s = userptr;
-    if ((int)data >= 0 && data < CURL_LOCK_DATA_LAST)
-        pthread_mutex_lock(&s->locks[data]);
-}
-
-static void share_unlock(CURL *curl, curl_lock_data data, void *userptr)
-{
-    (void)curl;
-    vn_share *s = userptr;
-    if ((int)data >= 0 && data < CURL_LOCK_DATA_LAST)
-        pthread_mutex_unlock(&s->locks[data]);
-}
+/* ---- Shared state ---- */
 
 static vn_share *share_new(void)
 {
-    CURLSH *sh = curl_share_init();
-    if (!sh)
-        return NULL;
     vn_share *s = vn_xcalloc(1, sizeof(*s));
-    s->sh = sh;
     s->refs = 1;
-    for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
-        pthread_mutex_init(&s->locks[i], NULL);
-    pthread_mutex_init(&s->ref_mu, NULL);
-    CURLSHcode rc = curl_share_setopt(sh, CURLSHOPT_LOCKFUNC, share_lock);
-    if (rc == CURLSHE_OK)
-        rc = curl_share_setopt(sh, CURLSHOPT_UNLOCKFUNC, share_unlock);
-    if (rc == CURLSHE_OK)
-        rc = curl_share_setopt(sh, CURLSHOPT_USERDATA, s);
-    if (rc == CURLSHE_OK)
-        rc = curl_share_setopt(sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_COOKIE);
-    if (rc == CURLSHE_OK)
-        rc = curl_share_setopt(sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
-    if (rc == CURLSHE_OK)
-        rc = curl_share_setopt(sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
-    if (rc != CURLSHE_OK) {
-        s->refs = 0;
-        curl_share_cleanup(sh);
-        for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
-            pthread_mutex_destroy(&s->locks[i]);
-        pthread_mutex_destroy(&s->ref_mu);
-        free(s);
-        return NULL;
-    }
+    pthread_mutex_init(&s->mu, NULL);
     return s;
 }
 
 static void share_ref(vn_share *s)
 {
-    pthread_mutex_lock(&s->ref_mu);
+    pthread_mutex_lock(&s->mu);
     s->refs++;
-    pthread_mutex_unlock(&s->ref_mu);
+    pthread_mutex_unlock(&s->mu);
+}
+
+static void clear_cookies_locked(vn_share *s)
+{
+    for (int i = 0; i < s->ncookies; i++) {
+        free(s->cookies[i].name);
+        free(s->cookies[i].value);
+    }
+    s->ncookies = 0;
 }
 
 static void share_unref(vn_share *s)
 {
     if (!s)
         return;
-    pthread_mutex_lock(&s->ref_mu);
+    pthread_mutex_lock(&s->mu);
     int left = --s->refs;
-    pthread_mutex_unlock(&s->ref_mu);
+    pthread_mutex_unlock(&s->mu);
     if (left > 0)
         return;
-    curl_share_cleanup(s->sh);
-    for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
-        pthread_mutex_destroy(&s->locks[i]);
-    pthread_mutex_destroy(&s->ref_mu);
+    clear_cookies_locked(s);
+    vn_tlsctx_unref(s->tls);
+    pthread_mutex_destroy(&s->mu);
     free(s);
 }
 
-/* ---- URLs and host names ---- */
+/* ---- Cookies: "Set-Cookie: name=value; Path=/; ..." ---- */
+
+static int ci_prefix(const char *s, size_t len, const char *prefix)
+{
+    size_t n = strlen(prefix);
+    return len >= n && strncasecmp(s, prefix, n) == 0;
+}
+
+static void trim(const char **s, size_t *len)
+{
+    while (*len > 0 && (**s == ' ' || **s == '\t')) {
+        (*s)++;
+        (*len)--;
+    }
+    while (*len > 0 && ((*s)[*len - 1] == ' ' || (*s)[*len - 1] == '\t'))
+        (*len)--;
+}
+
+/* Takes one Set-Cookie value. A Max-Age of 0 or less deletes the cookie;
+ * other attributes do not matter to a client of one server. */
+static void take_cookie(vn_share *s, const char *v, size_t len)
+{
+    const char *semi = memchr(v, ';', len);
+    size_t pair = semi ? (size_t)(semi - v) : len;
+    const char *eq = memchr(v, '=', pair);
+    if (!eq)
+        return;
+    const char *name = v, *value = eq + 1;
+    size_t nlen = (size_t)(eq - v), vlen = pair - nlen - 1;
+    trim(&name, &nlen);
+    trim(&value, &vlen);
+    if (nlen == 0 || nlen + vlen > VN_HTTP_MAX_COOKIE)
+        return;
+    int remove = 0;
+    for (const char *a = semi; a && a < v + len;) {
+        a++;
+        const char *next = memchr(a, ';', (size_t)(v + len - a));
+        const char *attr = a;
+        size_t alen = (size_t)((next ? next : v + len) - a);
+        trim(&attr, &alen);
+        if (ci_prefix(attr, alen, "max-age=")) {
+            const char *num = attr + 8;
+            remove = *num == '-' || (alen == 9 && *num == '0');
+        }
+        a = next;
+    }
+    pthread_mutex_lock(&s->mu);
+    int i = 0;
+    while (i < s->ncookies &&
+           !(strlen(s->cookies[i].name) == nlen && strncmp(s->cookies[i].name, name, nlen) == 0))
+        i++;
+    if (remove) {
+        if (i < s->ncookies) {
+            free(s->cookies[i].name);
+            free(s->cookies[i].value);
+            s->cookies[i] = s->cookies[--s->ncookies];
+        }
+    } else if (i < s->ncookies) {
+        free(s->cookies[i].value);
+        s->cookies[i].value = vn_xstrndup(value, vlen);
+    } else if (s->ncookies < VN_HTTP_MAX_COOKIES) {
+        s->cookies[i].name = vn_xstrndup(name, nlen);
+        s->cookies[i].value = vn_xstrndup(value, vlen);
+        s->ncookies++;
+    }
+    pthread_mutex_unlock(&s->mu);
+}
+
+static void add_cookie_header(vn_share *s, vn_buf *req)
+{
+    pthread_mutex_lock(&s->mu);
+    for (int i = 0; i < s->ncookies; i++) {
+        vn_buf_adds(req, i ? "; " : "Cookie: ");
+        vn_buf_adds(req, s->cookies[i].name);
+        vn_buf_addc(req, '=');
+        vn_buf_adds(req, s->cookies[i].value);
+    }
+    if (s->ncookies)
+        vn_buf_adds(req, "\r\n");
+    pthread_mutex_unlock(&s->mu);
+}
+
+void vn_http_clear_cookies(vn_http *h)
+{
+    pthread_mutex_lock(&h->share->mu);
+    clear_cookies_locked(h->share);
+    pthread_mutex_unlock(&h->share->mu);
+}
+
+const char *vn_http_session_cookie(vn_http *h, char *buf, size_t len)
+{
+    if (len == 0)
+        return "";
+    buf[0] = '\0';
+    vn_share *s = h->share;
+    pthread_mutex_lock(&s->mu);
+    for (int i = 0; i < s->ncookies; i++) {
+        if (strcmp(s->cookies[i].name, VN_SESSION_COOKIE) == 0 && strlen(s->cookies[i].value) < len)
+            snprintf(buf, len, "%s", s->cookies[i].value);
+    }
+    pthread_mutex_unlock(&s->mu);
+    return buf;
+}
+
+/* ---- URLs ---- */
 
 static int env_allows_http(void)
 {
     const char *v = getenv("VNEST_ALLOW_HTTP");
     return v && strcmp(v, "1") == 0;
-}
-
-/* Parses a decimal port 1..65535 of exactly `len` digits; -1 if invalid. */
-static long parse_port(const char *s, size_t len)
-{
-    if (len == 0 || len > 5)
-        return -1;
-    long v = 0;
-    for (size_t i = 0; i < len; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return -1;
-        v = v * 10 + (s[i] - '0');
-    }
-    return v >= 1 && v <= 65535 ? v : -1;
-}
-
-static int host_char_ok(int c)
-{
-    return isalnum(c) || c == '-' || c == '.' || c == '_' || c == '%';
-}
-
-/* Splits "host", "host:port", "[v6]" or "[v6]:port" (`len` bytes) into a
- * normalized "host:port" (lower case, default `defport`). Returns 0, or -1
- * when it is not a host. */
-static int norm_hostport(const char *s, size_t len, long defport, char *out, size_t n)
-{
-    size_t hlen;
-    const char *rest;
-    if (len > 0 && s[0] == '[') {
-        const char *close = memchr(s, ']', len);
-        if (!close || close == s + 1)
-            return -1;
-        for (const char *p = s + 1; p < close; p++) {
-            if (!isxdigit((unsigned char)*p) && *p != ':' && *p != '.' && *p != '%')
-                return -1;
-        }
-        hlen = (size_t)(close - s) + 1;
-        rest = close + 1;
-    } else {
-        hlen = 0;
-        while (hlen < len && s[hlen] != ':')
-            hlen++;
-        if (hlen == 0)
-            return -1;
-        for (size_t i = 0; i < hlen; i++) {
-            if (!host_char_ok((unsigned char)s[i]))
-                return -1;
-        }
-        rest = s + hlen;
-    }
-    size_t rlen = len - (size_t)(rest - s);
-    long port = defport;
-    if (rlen > 0) {
-        if (rest[0] != ':')
-            return -1;
-        port = parse_port(rest + 1, rlen - 1);
-        if (port < 0)
-            return -1;
-    }
-    if (hlen > VN_HOST_MAX || hlen + 7 > n)
-        return -1;
-    for (size_t i = 0; i < hlen; i++)
-        out[i] = (char)tolower((unsigned char)s[i]);
-    snprintf(out + hlen, n - hlen, ":%ld", port);
-    return 0;
 }
 
 /* "https://host[:port][/]" -> plain flag and "host:port". */
@@ -357,7 +256,7 @@ static int parse_base(const char *base, int *plain, char *hostport, size_t n, vn
     size_t len = strlen(p);
     if (len > 0 && p[len - 1] == '/')
         len--;
-    if (norm_hostport(p, len, *plain ? 80 : 443, hostport, n) != 0)
+    if (vn_norm_hostport(p, len, *plain ? 80 : 443, hostport, n) != 0)
         return vn_fail(err, VN_EINPUT, where,
                        "not a server URL (expected https://host[:port], without a path)");
     if (*plain && !env_allows_http())
@@ -365,274 +264,69 @@ static int parse_base(const char *base, int *plain, char *hostport, size_t n, vn
     return VN_OK;
 }
 
-/* ---- known_hosts ---- */
-
-static int is_blank(int c)
+static void format_ms(long ms, char *out, size_t n)
 {
-    return c == ' ' || c == '\t';
+    if (ms % 1000 == 0)
+        snprintf(out, n, "%ld s", ms / 1000);
+    else
+        snprintf(out, n, "%ld ms", ms);
 }
 
-int vn_known_hosts_find(const char *text, size_t len, const char *name, const char *hostport,
-                        char *thumb, size_t n, vn_error *err)
+static int check_path(vn_http *h, const char *path, vn_error *err)
 {
-    char want[VN_HOST_MAX + 8];
-    if (norm_hostport(hostport, strlen(hostport), 443, want, sizeof(want)) != 0) {
-        vn_fail(err, VN_EINPUT, hostport, "not a host name (expected host[:port])");
-        return -1;
-    }
-    int found = 0;
-    unsigned char best[32];
-    size_t best_len = 0;
-    size_t pos = 0;
-    for (int line = 1; pos < len; line++) {
-        const char *s = text + pos;
-        const char *nl = memchr(s, '\n', len - pos);
-        size_t l = nl ? (size_t)(nl - s) : len - pos;
-        pos += l + (nl ? 1 : 0);
-        if (l > 0 && s[l - 1] == '\r')
-            l--;
-        size_t i = 0;
-        while (i < l && is_blank((unsigned char)s[i]))
-            i++;
-        if (i == l || s[i] == '#')
-            continue;
-        size_t h0 = i;
-        while (i < l && !is_blank((unsigned char)s[i]))
-            i++;
-        size_t h1 = i;
-        while (i < l && is_blank((unsigned char)s[i]))
-            i++;
-        size_t t0 = i;
-        while (i < l && !is_blank((unsigned char)s[i]))
-            i++;
-        size_t t1 = i;
-        while (i < l && is_blank((unsigned char)s[i]))
-            i++;
-        char got[VN_HOST_MAX + 8];
-        unsigned char md[32];
-        size_t mdlen = 0;
-        if (norm_hostport(s + h0, h1 - h0, 443, got, sizeof(got)) != 0) {
-            vn_fail_at(err, VN_EINPUT, name, line,
-                       "bad host \"%.*s\" (expected \"host[:port] AA:BB:...\")",
-                       (int)(h1 - h0 > 80 ? 80 : h1 - h0), s + h0);
-            return -1;
-        }
-        if (t0 == t1) {
-            vn_fail_at(err, VN_EINPUT, name, line,
-                       "no thumbprint after the host (expected \"host[:port] AA:BB:...\")");
-            return -1;
-        }
-        mdlen = parse_thumb(s + t0, t1 - t0, md);
-        if (mdlen == 0) {
-            vn_fail_at(err, VN_EINPUT, name, line,
-                       "bad thumbprint \"%.*s\" (expected a SHA-256 or SHA-1 thumbprint "
-                       "AA:BB:... of 32 or 20 hex bytes)",
-                       (int)(t1 - t0 > 100 ? 100 : t1 - t0), s + t0);
-            return -1;
-        }
-        if (i != l) {
-            vn_fail_at(err, VN_EINPUT, name, line,
-                       "unexpected text after the thumbprint (expected \"host[:port] "
-                       "AA:BB:...\")");
-            return -1;
-        }
-        if (strcmp(got, want) == 0) { /* a later line wins, as in govc */
-            found = 1;
-            memcpy(best, md, mdlen);
-            best_len = mdlen;
-        }
-    }
-    if (!found)
-        return 0;
-    if (n < best_len * 3) {
-        vn_fail(err, VN_EINPUT, name, "no room for the thumbprint (expected %zu bytes)",
-                best_len * 3);
-        return -1;
-    }
-    hex_colon(best, best_len, thumb, n);
-    return 1;
-}
-
-/* Reads a whole file; *missing is set (and VN_OK returned) if it does not
- * exist. */
-static int read_all(const char *path, char **data, size_t *len, int *missing, vn_error *err)
-{
-    *data = NULL;
-    *len = 0;
-    *missing = 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        if (errno == ENOENT) {
-            *missing = 1;
-            return VN_OK;
-        }
-        return vn_fail(err, VN_EINPUT, path, "cannot read (%s)", strerror(errno));
-    }
-    vn_buf b = VN_BUF_INIT;
-    char chunk[8192];
-    for (;;) {
-        ssize_t r = read(fd, chunk, sizeof(chunk));
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0) {
-            int e = errno;
-            close(fd);
-            vn_buf_free(&b);
-            return vn_fail(err, VN_EINPUT, path, "cannot read (%s)", strerror(e));
-        }
-        if (r == 0)
-            break;
-        if (b.len + (size_t)r > VN_KNOWN_HOSTS_MAX) {
-            close(fd);
-            vn_buf_free(&b);
-            return vn_fail(err, VN_EINPUT, path, "file too large (expected at most 16 MiB)");
-        }
-        vn_buf_add(&b, chunk, (size_t)r);
-    }
-    close(fd);
-    *data = vn_buf_detach(&b, len);
-    return VN_OK;
-}
-
-/* Looks hostport up in every file of the ':'-separated list; a later file
- * wins. */
-static int pin_from_known_hosts(vn_http *h, const char *list, vn_error *err)
-{
-    const char *p = list;
-    while (*p) {
-        const char *end = strchr(p, ':');
-        size_t l = end ? (size_t)(end - p) : strlen(p);
-        if (l > 0) {
-            char *path = vn_xstrndup(p, l);
-            char *data;
-            size_t len;
-            int missing;
-            int rc = read_all(path, &data, &len, &missing, err);
-            if (rc != VN_OK) {
-                free(path);
-                return rc;
-            }
-            if (!missing) {
-                char thumb[VN_THUMB_MAX];
-                int f =
-                    vn_known_hosts_find(data, len, path, h->hostport, thumb, sizeof(thumb), err);
-                free(data);
-                if (f < 0) {
-                    free(path);
-                    return VN_EINPUT;
-                }
-                if (f == 1) {
-                    h->pin_len = parse_thumb(thumb, strlen(thumb), h->pin);
-                    snprintf(h->pin_hex, sizeof(h->pin_hex), "%s", thumb);
-                    free(h->pin_source);
-                    h->pin_source = path;
-                    path = NULL;
-                }
-            }
-            free(path);
-        }
-        if (!end)
-            break;
-        p = end + 1;
+    if (path[0] != '/')
+        return vn_fail(err, VN_EINPUT, h->hostport, "bad request path \"%.80s\" (expected /...)",
+                       path);
+    for (const char *p = path; *p; p++) {
+        if ((unsigned char)*p <= ' ' || *p == 0x7f)
+            return vn_fail(err, VN_EINPUT, h->hostport,
+                           "bad request path (expected no spaces or control characters)");
     }
     return VN_OK;
 }
 
 /* ---- Handles ---- */
 
-static size_t on_body(char *data, size_t size, size_t nmemb, void *userptr)
-{
-    vn_http *h = userptr;
-    size_t n = size * nmemb;
-    if (n > h->max_response - h->got) {
-        h->too_big = 1;
-        return 0; /* CURLE_WRITE_ERROR */
-    }
-    vn_buf_add(h->resp, data, n);
-    h->got += n;
-    return n;
-}
-
-#define SETOPT(opt, val)                                                                           \
-    do {                                                                                           \
-        if (rc == CURLE_OK)                                                                        \
-            rc = curl_easy_setopt(c, opt, val);                                                    \
-    } while (0)
-
-/* Configures a fresh easy handle for `h` (shared by open and dup). */
-static int setup_easy(vn_http *h, vn_error *err)
-{
-    CURL *c = curl_easy_init();
-    if (!c)
-        return vn_fail(err, VN_ERUNTIME, h->hostport, "cannot create a libcurl handle");
-    h->curl = c;
-    const char *protocols = h->plain ? "http" : "https";
-    CURLcode rc = CURLE_OK;
-    SETOPT(CURLOPT_SHARE, h->share->sh);
-    SETOPT(CURLOPT_COOKIEFILE, ""); /* in-memory cookie engine */
-    SETOPT(CURLOPT_ERRORBUFFER, h->errbuf);
-    SETOPT(CURLOPT_WRITEFUNCTION, on_body);
-    SETOPT(CURLOPT_WRITEDATA, h);
-    SETOPT(CURLOPT_NOSIGNAL, 1L);
-    SETOPT(CURLOPT_TCP_KEEPALIVE, 1L);
-    SETOPT(CURLOPT_TIMEOUT_MS, h->timeout_ms);
-    SETOPT(CURLOPT_CONNECTTIMEOUT_MS, h->connect_timeout_ms);
-#if LIBCURL_VERSION_NUM >= 0x075500
-    SETOPT(CURLOPT_PROTOCOLS_STR, protocols);
-    SETOPT(CURLOPT_REDIR_PROTOCOLS_STR, protocols);
-#else
-    SETOPT(CURLOPT_PROTOCOLS, h->plain ? (long)CURLPROTO_HTTP : (long)CURLPROTO_HTTPS);
-    SETOPT(CURLOPT_REDIR_PROTOCOLS, h->plain ? (long)CURLPROTO_HTTP : (long)CURLPROTO_HTTPS);
-#endif
-    SETOPT(CURLOPT_FOLLOWLOCATION, 0L);
-    SETOPT(CURLOPT_USERAGENT, "vnest");
-    SETOPT(CURLOPT_ACCEPT_ENCODING, "");
-    if (!h->plain) {
-        SETOPT(CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
-        int curl_verifies = !h->insecure && !h->pin_len;
-        SETOPT(CURLOPT_SSL_VERIFYPEER, curl_verifies ? 1L : 0L);
-        SETOPT(CURLOPT_SSL_VERIFYHOST, curl_verifies ? 2L : 0L);
-        if (h->ca_file && curl_verifies)
-            SETOPT(CURLOPT_CAINFO, h->ca_file);
-        if (g_openssl) {
-            SETOPT(CURLOPT_SSL_CTX_FUNCTION, ssl_ctx_cb);
-            SETOPT(CURLOPT_SSL_CTX_DATA, h);
-        }
-    }
-    if (rc != CURLE_OK)
-        return vn_fail(err, VN_ERUNTIME, h->hostport, "cannot configure libcurl (%s)",
-                       curl_easy_strerror(rc));
-    return VN_OK;
-}
-
 static void http_free(vn_http *h)
 {
     if (!h)
         return;
-    if (h->curl)
-        curl_easy_cleanup(h->curl);
+    vn_conn_close(h->conn);
     share_unref(h->share);
     free(h->origin);
     free(h->ca_file);
-    free(h->pin_source);
+    free(h->pin.source);
+    vn_buf_free(&h->in);
     free(h);
+}
+
+/* host (brackets dropped) and port of "host:port" / "[v6]:port". */
+static void split_hostport(vn_http *h)
+{
+    const char *hp = h->hostport;
+    const char *colon = strrchr(hp, ':');
+    size_t hlen = (size_t)(colon - hp);
+    if (hp[0] == '[') {
+        hp++;
+        hlen -= 2;
+    }
+    snprintf(h->host, sizeof(h->host), "%.*s", (int)hlen, hp);
+    snprintf(h->port, sizeof(h->port), "%s", colon + 1);
 }
 
 int vn_http_open(vn_http **out, const char *base, const vn_tls *tls, vn_error *err)
 {
     *out = NULL;
-    int rc = ensure_init(err);
-    if (rc != VN_OK)
-        return rc;
     vn_tls none = {0};
     if (!tls)
         tls = &none;
     vn_http *h = vn_xcalloc(1, sizeof(*h));
-    rc = parse_base(base, &h->plain, h->hostport, sizeof(h->hostport), err);
+    int rc = parse_base(base, &h->plain, h->hostport, sizeof(h->hostport), err);
     if (rc != VN_OK) {
         http_free(h);
         return rc;
     }
+    split_hostport(h);
     size_t olen = strlen(h->hostport) + 16;
     h->origin = vn_xmalloc(olen);
     snprintf(h->origin, olen, "%s://%s", h->plain ? "http" : "https", h->hostport);
@@ -644,65 +338,46 @@ int vn_http_open(vn_http **out, const char *base, const vn_tls *tls, vn_error *e
     h->max_response = VN_HTTP_MAX_RESPONSE;
     if (!h->plain && !h->insecure) {
         if (tls->thumbprint && *tls->thumbprint) {
-            h->pin_len = parse_thumb(tls->thumbprint, strlen(tls->thumbprint), h->pin);
-            if (!h->pin_len) {
+            h->pin.len = vn_parse_thumb(tls->thumbprint, strlen(tls->thumbprint), h->pin.md);
+            if (!h->pin.len) {
                 http_free(h);
                 return vn_fail(err, VN_EINPUT, "--thumbprint",
                                "bad thumbprint (expected a SHA-256 or SHA-1 thumbprint "
                                "AA:BB:... of 32 or 20 hex bytes)");
             }
-            hex_colon(h->pin, h->pin_len, h->pin_hex, sizeof(h->pin_hex));
-            h->pin_source = vn_xstrdup("--thumbprint");
+            vn_hex_colon(h->pin.md, h->pin.len, h->pin.hex, sizeof(h->pin.hex));
+            h->pin.source = vn_xstrdup("--thumbprint");
         } else if (tls->known_hosts && *tls->known_hosts) {
-            rc = pin_from_known_hosts(h, tls->known_hosts, err);
+            rc = vn_known_hosts_pin(tls->known_hosts, h->hostport, &h->pin, err);
             if (rc != VN_OK) {
                 http_free(h);
                 return rc;
             }
         }
-        if (h->pin_len && !g_openssl) {
-            http_free(h);
-            return vn_fail(err, VN_ERUNTIME, h->hostport,
-                           "thumbprint pinning needs libcurl built with OpenSSL");
-        }
     }
     h->share = share_new();
-    if (!h->share) {
-        http_free(h);
-        return vn_fail(err, VN_ERUNTIME, NULL, "cannot create a libcurl share");
-    }
-    rc = setup_easy(h, err);
-    if (rc != VN_OK) {
-        http_free(h);
-        return rc;
-    }
     *out = h;
     return VN_OK;
 }
 
 int vn_http_dup(vn_http *h, vn_http **out, vn_error *err)
 {
-    *out = NULL;
+    (void)err;
     vn_http *d = vn_xcalloc(1, sizeof(*d));
     d->plain = h->plain;
     memcpy(d->hostport, h->hostport, sizeof(d->hostport));
+    memcpy(d->host, h->host, sizeof(d->host));
+    memcpy(d->port, h->port, sizeof(d->port));
     d->origin = vn_xstrdup(h->origin);
     d->insecure = h->insecure;
     d->ca_file = h->ca_file ? vn_xstrdup(h->ca_file) : NULL;
-    memcpy(d->pin, h->pin, sizeof(d->pin));
-    d->pin_len = h->pin_len;
-    memcpy(d->pin_hex, h->pin_hex, sizeof(d->pin_hex));
-    d->pin_source = h->pin_source ? vn_xstrdup(h->pin_source) : NULL;
+    d->pin = h->pin;
+    d->pin.source = h->pin.source ? vn_xstrdup(h->pin.source) : NULL;
     d->timeout_ms = h->timeout_ms;
     d->connect_timeout_ms = h->connect_timeout_ms;
     d->max_response = h->max_response;
     share_ref(h->share);
     d->share = h->share;
-    int rc = setup_easy(d, err);
-    if (rc != VN_OK) {
-        http_free(d);
-        return rc;
-    }
     *out = d;
     return VN_OK;
 }
@@ -722,88 +397,88 @@ long vn_http_connects(const vn_http *h)
     return h->connects;
 }
 
+long vn_http_resumptions(const vn_http *h)
+{
+    return h->resumptions;
+}
+
 const char *vn_http_hostport(const vn_http *h)
 {
     return h->hostport;
 }
 
-void vn_http_clear_cookies(vn_http *h)
-{
-    curl_easy_setopt(h->curl, CURLOPT_COOKIELIST, "ALL");
-}
-
-const char *vn_http_session_cookie(vn_http *h, char *buf, size_t len)
-{
-    if (len == 0)
-        return "";
-    buf[0] = '\0';
-    struct curl_slist *list = NULL;
-    if (curl_easy_getinfo(h->curl, CURLINFO_COOKIELIST, &list) != CURLE_OK)
-        return buf;
-    /* Netscape format: domain, subdomains, path, secure, expiry, name, value. */
-    for (struct curl_slist *l = list; l; l = l->next) {
-        const char *f = l->data;
-        for (int i = 0; i < 5 && f; i++) {
-            f = strchr(f, '\t');
-            if (f)
-                f++;
-        }
-        if (!f)
-            continue;
-        const char *tab = strchr(f, '\t');
-        if (!tab || (size_t)(tab - f) != strlen(VN_SESSION_COOKIE) ||
-            strncmp(f, VN_SESSION_COOKIE, (size_t)(tab - f)) != 0)
-            continue;
-        const char *value = tab + 1;
-        if (strlen(value) < len)
-            snprintf(buf, len, "%s", value);
-        break;
-    }
-    curl_slist_free_all(list);
-    return buf;
-}
-
-/* ---- Requests ---- */
-
-static const char *strip_prefix(const char *s, const char *prefix)
-{
-    const char *p = s;
-    while (*prefix && *p == *prefix) {
-        p++;
-        prefix++;
-    }
-    return *prefix ? s : p;
-}
-
-static void format_ms(long ms, char *out, size_t n)
-{
-    if (ms % 1000 == 0)
-        snprintf(out, n, "%ld s", ms / 1000);
-    else
-        snprintf(out, n, "%ld ms", ms);
-}
+/* ---- Messages ---- */
 
 /* The "host[:port] SHA256" line for known_hosts, port 443 left out as govc
  * writes it. */
-static void known_hosts_line(const vn_http *h, char *out, size_t n)
+static void known_hosts_line(const vn_http *h, const char *seen256, char *out, size_t n)
 {
     size_t l = strlen(h->hostport);
     if (l > 4 && strcmp(h->hostport + l - 4, ":443") == 0)
         l -= 4;
-    snprintf(out, n, "%.*s %s", (int)l, h->hostport, h->seen256);
+    snprintf(out, n, "%.*s %s", (int)l, h->hostport, seen256);
 }
 
-static int transport_error(vn_http *h, CURLcode cc, vn_error *err)
+/* A connection that could not be made, as one line saying what to do. */
+static int connect_error(vn_http *h, const vn_conn_diag *d, vn_error *err)
 {
     const char *w = h->hostport;
-    const char *detail = h->errbuf[0] ? h->errbuf : curl_easy_strerror(cc);
-    if (h->pin_mismatch) {
-        const char *seen = h->pin_len == 32 ? h->seen256 : h->seen1;
+    char t[32];
+    switch (d->status) {
+    case VN_CONN_RESOLVE:
+        return vn_fail(err, VN_ERUNTIME, w, "cannot resolve the host name (%s)", d->detail);
+    case VN_CONN_CONNECT:
+        return vn_fail(err, VN_ERUNTIME, w, "cannot connect (%s)", d->detail);
+    case VN_CONN_TIMEOUT:
+        format_ms(h->connect_timeout_ms, t, sizeof(t));
+        return vn_fail(err, VN_ERUNTIME, w, "cannot connect (timed out after %s)", t);
+    case VN_CONN_PIN_MISMATCH: {
+        const char *seen = h->pin.len == 32 ? d->seen256 : d->seen1;
         return vn_fail(
             err, VN_ERUNTIME, w, "certificate thumbprint %s does not match the pinned %s (from %s)",
-            seen[0] ? seen : "(unknown)", h->pin_hex, h->pin_source ? h->pin_source : "the pin");
+            seen[0] ? seen : "(unknown)", h->pin.hex, h->pin.source ? h->pin.source : "the pin");
     }
-    if (h->too_big) {
+    case VN_CONN_UNTRUSTED:
+    case VN_CONN_NAME_MISMATCH: {
+        char line[VN_HOST_MAX + VN_THUMB_MAX + 8];
+        char hint[VN_HOST_MAX + VN_THUMB_MAX + 64];
+        if (d->seen256[0]) {
+            known_hosts_line(h, d->seen256, line, sizeof(line));
+            snprintf(hint, sizeof(hint), "add \"%s\" to the GOVC_TLS_KNOWN_HOSTS file", line);
+        } else {
+            snprintf(hint, sizeof(hint),
+                     "pin its SHA-256 thumbprint in the GOVC_TLS_KNOWN_HOSTS file");
+        }
+        if (d->status == VN_CONN_NAME_MISMATCH)
+            return vn_fail(err, VN_ERUNTIME, w,
+                           "certificate does not match the host name (%s): connect by a name "
+                           "the certificate lists, %s, or use --insecure",
+                           d->detail, hint);
+        return vn_fail(err, VN_ERUNTIME, w,
+                       "certificate not trusted (%s): pass --ca-file, %s, or use --insecure",
+                       d->detail, hint);
+    }
+    case VN_CONN_CA_FILE:
+        return vn_fail(err, VN_ERUNTIME, w, "cannot use the CA file %s (%s)",
+                       h->ca_file ? h->ca_file : "", d->detail);
+    case VN_CONN_CLOSED:
+        return vn_fail(err, VN_ERUNTIME, w, "the server closed the connection without a reply");
+    default:
+        return vn_fail(err, VN_ERUNTIME, w, "TLS handshake failed (%s)", d->detail);
+    }
+}
+
+static int request_error(vn_http *h, req_result r, const vn_conn_diag *d, vn_error *err)
+{
+    const char *w = h->hostport;
+    char t[32];
+    switch (r) {
+    case REQ_CONNECT:
+        return connect_error(h, d, err);
+    case REQ_TIMEOUT:
+        format_ms(h->timeout_ms, t, sizeof(t));
+        return vn_fail(err, VN_ERUNTIME, w, "no reply within %s (the request timeout)", t);
+    case REQ_TOO_BIG:
         if (h->max_response % ((size_t)1 << 20) == 0)
             return vn_fail(err, VN_ERUNTIME, w,
                            "the response is larger than %zu MiB (expected a smaller reply)",
@@ -811,119 +486,370 @@ static int transport_error(vn_http *h, CURLcode cc, vn_error *err)
         return vn_fail(err, VN_ERUNTIME, w,
                        "the response is larger than %zu bytes (expected a smaller reply)",
                        h->max_response);
-    }
-    switch (cc) {
-    case CURLE_COULDNT_CONNECT: {
-        long os = 0;
-        curl_easy_getinfo(h->curl, CURLINFO_OS_ERRNO, &os);
-        return vn_fail(err, VN_ERUNTIME, w, "cannot connect (%s)", os ? strerror((int)os) : detail);
-    }
-    case CURLE_COULDNT_RESOLVE_HOST:
-        return vn_fail(err, VN_ERUNTIME, w, "cannot resolve the host name (%s)", detail);
-    case CURLE_OPERATION_TIMEDOUT: {
-        long sent = 0;
-        char t[32];
-        curl_easy_getinfo(h->curl, CURLINFO_REQUEST_SIZE, &sent);
-        if (sent > 0) {
-            format_ms(h->timeout_ms, t, sizeof(t));
-            return vn_fail(err, VN_ERUNTIME, w, "no reply within %s (the request timeout)", t);
-        }
-        format_ms(h->connect_timeout_ms, t, sizeof(t));
-        return vn_fail(err, VN_ERUNTIME, w, "cannot connect (timed out after %s)", t);
-    }
-    case CURLE_PEER_FAILED_VERIFICATION: {
-        char line[VN_HOST_MAX + VN_THUMB_MAX + 8];
-        char pin_hint[VN_HOST_MAX + VN_THUMB_MAX + 64];
-        if (h->seen256[0]) {
-            known_hosts_line(h, line, sizeof(line));
-            snprintf(pin_hint, sizeof(pin_hint), "add \"%s\" to the GOVC_TLS_KNOWN_HOSTS file",
-                     line);
-        } else {
-            snprintf(pin_hint, sizeof(pin_hint),
-                     "pin its SHA-256 thumbprint in the GOVC_TLS_KNOWN_HOSTS file");
-        }
-        const char *why = strip_prefix(strip_prefix(detail, "SSL certificate problem: "), "SSL: ");
-        if (strstr(detail, "subject name") || strstr(detail, "host name"))
-            return vn_fail(err, VN_ERUNTIME, w,
-                           "certificate does not match the host name (%s): connect by a name "
-                           "the certificate lists, %s, or use --insecure",
-                           why, pin_hint);
+    case REQ_NOT_HTTP:
         return vn_fail(err, VN_ERUNTIME, w,
-                       "certificate not trusted (%s): pass --ca-file, %s, or use --insecure", why,
-                       pin_hint);
-    }
-    case CURLE_SSL_CACERT_BADFILE:
-        return vn_fail(err, VN_ERUNTIME, w, "cannot use the CA file %s (%s)",
-                       h->ca_file ? h->ca_file : "", detail);
-    case CURLE_SSL_CONNECT_ERROR:
-        return vn_fail(err, VN_ERUNTIME, w, "TLS handshake failed (%s)", detail);
-    case CURLE_GOT_NOTHING:
-    case CURLE_PARTIAL_FILE: /* closed before the Content-Length was read */
-    case CURLE_RECV_ERROR:
-    case CURLE_SEND_ERROR: {
-        long code = 0;
-        curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &code);
-        if (code > 0)
-            return vn_fail(err, VN_ERUNTIME, w,
-                           "the server closed the connection in the middle of the reply");
+                       "the server's reply is not HTTP (expected \"HTTP/1.1 NNN ...\")");
+    case REQ_MID_REPLY:
+        return vn_fail(err, VN_ERUNTIME, w,
+                       "the server closed the connection in the middle of the reply");
+    case REQ_SEND:
+        if (d->status == VN_CONN_IO)
+            return vn_fail(err, VN_ERUNTIME, w, "cannot send the request (%s)", d->detail);
+        return vn_fail(err, VN_ERUNTIME, w, "the server closed the connection without a reply");
+    default:
         return vn_fail(err, VN_ERUNTIME, w, "the server closed the connection without a reply");
     }
-    case CURLE_UNSUPPORTED_PROTOCOL:
-        return vn_fail(err, VN_ERUNTIME, w, "plain http is refused; use https");
-    default:
-        return vn_fail(err, VN_ERUNTIME, w, "%s (%s)", curl_easy_strerror(cc), detail);
+}
+
+/* ---- Requests ---- */
+
+static int ensure_tls(vn_http *h, vn_conn_diag *d)
+{
+    if (h->plain)
+        return 0;
+    vn_share *s = h->share;
+    pthread_mutex_lock(&s->mu);
+    if (!s->tls) {
+        vn_trust t = {h->insecure, h->ca_file, h->pin.md, h->pin.len};
+        s->tls = vn_tlsctx_new(&t, d);
+    }
+    int ok = s->tls != NULL;
+    pthread_mutex_unlock(&s->mu);
+    return ok ? 0 : -1;
+}
+
+static int connect_now(vn_http *h, int64_t deadline, vn_conn_diag *d)
+{
+    if (ensure_tls(h, d) != 0)
+        return -1;
+    int64_t cdl = vn_now_ms() + h->connect_timeout_ms;
+    h->conn = vn_conn_open(h->host, h->port, h->plain ? NULL : h->share->tls,
+                           cdl < deadline ? cdl : deadline, d);
+    if (!h->conn)
+        return -1;
+    h->connects++;
+    h->resumptions += vn_conn_resumed(h->conn);
+    vn_buf_reset(&h->in);
+    return 0;
+}
+
+/* Reads more bytes into h->in. 1 got some, 0 end of stream, -1 error. */
+static int fill(vn_http *h, int64_t deadline, vn_conn_diag *d)
+{
+    vn_buf_grow(&h->in, 16384);
+    ssize_t r;
+    if (h->mem) {
+        /* Odd-sized pieces, so framing split across reads is exercised. */
+        r = (ssize_t)(h->mem_len - h->mem_pos < 1000 ? h->mem_len - h->mem_pos : 1000);
+        memcpy(h->in.data + h->in.len, h->mem + h->mem_pos, (size_t)r);
+        h->mem_pos += (size_t)r;
+    } else {
+        r = vn_conn_read(h->conn, h->in.data + h->in.len, 16384, deadline, d);
+    }
+    if (r > 0) {
+        h->in.len += (size_t)r;
+        h->in.data[h->in.len] = '\0';
+        return 1;
+    }
+    return r == 0 ? 0 : -1;
+}
+
+static void consume(vn_http *h, size_t n)
+{
+    memmove(h->in.data, h->in.data + n, h->in.len - n);
+    h->in.len -= n;
+    h->in.data[h->in.len] = '\0';
+}
+
+/* A read problem after the status line. */
+static req_result mid_failure(const vn_conn_diag *d)
+{
+    return d->status == VN_CONN_TIMEOUT ? REQ_TIMEOUT : REQ_MID_REPLY;
+}
+
+/* The header block (up to the blank line) in h->in; its length in *hlen. */
+static req_result read_head(vn_http *h, int64_t deadline, vn_conn_diag *d, size_t *hlen)
+{
+    for (;;) {
+        char *end = h->in.len ? strstr(h->in.data, "\r\n\r\n") : NULL;
+        if (end) {
+            *hlen = (size_t)(end - h->in.data) + 4;
+            return REQ_OK;
+        }
+        if (h->in.len > VN_HTTP_MAX_HEADERS)
+            return REQ_NOT_HTTP;
+        if (h->in.len >= 5 && strncmp(h->in.data, "HTTP/", 5) != 0)
+            return REQ_NOT_HTTP;
+        int f = fill(h, deadline, d);
+        if (f > 0)
+            continue;
+        if (f < 0 && d->status == VN_CONN_TIMEOUT)
+            return REQ_TIMEOUT;
+        /* The status line complete means the reply had begun. */
+        return memchr(h->in.data ? h->in.data : "", '\n', h->in.len) ? REQ_MID_REPLY : REQ_NO_REPLY;
     }
 }
 
-static int check_path(vn_http *h, const char *path, vn_error *err)
+typedef struct reply_head {
+    long status;
+    int chunked;
+    int has_length;
+    unsigned long long length;
+    int close; /* the connection ends after this reply */
+} reply_head;
+
+static req_result parse_head(vn_http *h, const char *p, size_t hlen, reply_head *r)
 {
-    if (path[0] != '/')
-        return vn_fail(err, VN_EINPUT, h->hostport, "bad request path \"%.80s\" (expected /...)",
-                       path);
-    for (const char *p = path; *p; p++) {
-        if ((unsigned char)*p <= ' ' || *p == 0x7f)
-            return vn_fail(err, VN_EINPUT, h->hostport,
-                           "bad request path (expected no spaces or control characters)");
+    memset(r, 0, sizeof(*r));
+    /* "HTTP/1.x NNN reason": exactly one space, three digits, 100-999. */
+    if (strncmp(p, "HTTP/1.", 7) != 0 || !isdigit((unsigned char)p[7]) || p[8] != ' ' ||
+        !isdigit((unsigned char)p[9]) || !isdigit((unsigned char)p[10]) ||
+        !isdigit((unsigned char)p[11]) || (p[12] != ' ' && p[12] != '\r') || p[9] == '0')
+        return REQ_NOT_HTTP;
+    r->status = (p[9] - '0') * 100 + (p[10] - '0') * 10 + (p[11] - '0');
+    r->close = p[7] == '0';
+    const char *line = strstr(p, "\r\n") + 2;
+    const char *end = p + hlen - 2;
+    while (line < end) {
+        const char *eol = strstr(line, "\r\n");
+        size_t len = (size_t)(eol - line);
+        const char *colon = memchr(line, ':', len);
+        if (colon) {
+            size_t nlen = (size_t)(colon - line);
+            const char *v = colon + 1;
+            size_t vlen = len - nlen - 1;
+            trim(&v, &vlen);
+            if (nlen == 14 && strncasecmp(line, "content-length", 14) == 0) {
+                char num[24];
+                if (vlen == 0 || vlen >= sizeof(num) || strspn(v, "0123456789") < vlen)
+                    return REQ_NOT_HTTP;
+                memcpy(num, v, vlen);
+                num[vlen] = '\0';
+                r->length = strtoull(num, NULL, 10);
+                r->has_length = 1;
+            } else if (nlen == 17 && strncasecmp(line, "transfer-encoding", 17) == 0) {
+                r->chunked = vlen >= 7 && strncasecmp(v + vlen - 7, "chunked", 7) == 0;
+            } else if (nlen == 10 && strncasecmp(line, "connection", 10) == 0) {
+                if (vlen == 5 && strncasecmp(v, "close", 5) == 0)
+                    r->close = 1;
+                else if (vlen == 10 && strncasecmp(v, "keep-alive", 10) == 0)
+                    r->close = 0;
+            } else if (nlen == 10 && strncasecmp(line, "set-cookie", 10) == 0) {
+                if (h->share) /* NULL when parsing from memory */
+                    take_cookie(h->share, v, vlen);
+            }
+        }
+        line = eol + 2;
     }
-    return VN_OK;
+    return REQ_OK;
 }
 
-static int perform(vn_http *h, const char *path, struct curl_slist *hdrs, vn_buf *resp,
-                   long *status, vn_error *err)
+/* Appends n bytes of h->in to the reply body, within the limit. */
+static req_result take_body(vn_http *h, vn_buf *resp, size_t n, size_t *got)
 {
-    size_t ulen = strlen(h->origin) + strlen(path) + 1;
-    char *url = vn_xmalloc(ulen);
-    snprintf(url, ulen, "%s%s", h->origin, path);
-    CURL *c = h->curl;
-    CURLcode rc = CURLE_OK;
-    SETOPT(CURLOPT_URL, url);
-    SETOPT(CURLOPT_HTTPHEADER, hdrs);
+    if (n > h->max_response - *got)
+        return REQ_TOO_BIG;
+    vn_buf_add(resp, h->in.data, n);
+    *got += n;
+    consume(h, n);
+    return REQ_OK;
+}
+
+static req_result read_exact(vn_http *h, unsigned long long n, vn_buf *resp, size_t *got,
+                             int64_t deadline, vn_conn_diag *d)
+{
+    while (n > 0) {
+        if (h->in.len == 0 && fill(h, deadline, d) <= 0)
+            return mid_failure(d);
+        size_t take = h->in.len < n ? h->in.len : (size_t)n;
+        req_result r = take_body(h, resp, take, got);
+        if (r != REQ_OK)
+            return r;
+        n -= take;
+    }
+    return REQ_OK;
+}
+
+/* One CRLF-terminated line at the front of h->in (chunk sizes, trailers). */
+static req_result read_line(vn_http *h, int64_t deadline, vn_conn_diag *d, size_t *len)
+{
+    for (;;) {
+        char *eol = h->in.len ? strstr(h->in.data, "\r\n") : NULL;
+        if (eol) {
+            *len = (size_t)(eol - h->in.data);
+            return REQ_OK;
+        }
+        if (h->in.len > 4096)
+            return REQ_NOT_HTTP;
+        if (fill(h, deadline, d) <= 0)
+            return mid_failure(d);
+    }
+}
+
+static req_result read_chunked(vn_http *h, vn_buf *resp, size_t *got, int64_t deadline,
+                               vn_conn_diag *d)
+{
+    for (;;) {
+        size_t len;
+        req_result r = read_line(h, deadline, d, &len);
+        if (r != REQ_OK)
+            return r;
+        char *endp;
+        errno = 0;
+        unsigned long long size = strtoull(h->in.data, &endp, 16);
+        if (endp == h->in.data || errno || (*endp != ';' && *endp != '\r' && *endp != ' '))
+            return REQ_NOT_HTTP;
+        consume(h, len + 2);
+        if (size == 0) {
+            /* Trailers up to the blank line. */
+            do {
+                r = read_line(h, deadline, d, &len);
+                if (r != REQ_OK)
+                    return r;
+                consume(h, len + 2);
+            } while (len > 0);
+            return REQ_OK;
+        }
+        if (size > h->max_response)
+            return REQ_TOO_BIG;
+        r = read_exact(h, size, resp, got, deadline, d);
+        if (r != REQ_OK)
+            return r;
+        r = read_line(h, deadline, d, &len);
+        if (r != REQ_OK)
+            return r;
+        if (len != 0)
+            return REQ_NOT_HTTP;
+        consume(h, 2);
+    }
+}
+
+static req_result read_until_close(vn_http *h, vn_buf *resp, size_t *got, int64_t deadline,
+                                   vn_conn_diag *d)
+{
+    for (;;) {
+        if (h->in.len) {
+            req_result r = take_body(h, resp, h->in.len, got);
+            if (r != REQ_OK)
+                return r;
+        }
+        int f = fill(h, deadline, d);
+        if (f == 0)
+            return REQ_OK;
+        if (f < 0)
+            return mid_failure(d);
+    }
+}
+
+/* Reads one reply: interim 1xx replies skipped, the body framed by
+ * chunked encoding, Content-Length or the end of the connection. */
+static req_result read_reply(vn_http *h, int head_only, vn_buf *resp, long *status, int *keep,
+                             int64_t deadline, vn_conn_diag *d)
+{
+    reply_head rh;
+    for (;;) {
+        size_t hlen;
+        req_result r = read_head(h, deadline, d, &hlen);
+        if (r != REQ_OK)
+            return r;
+        r = parse_head(h, h->in.data, hlen, &rh);
+        if (r != REQ_OK)
+            return r;
+        consume(h, hlen);
+        if (rh.status >= 200)
+            break;
+    }
+    *status = rh.status;
+    size_t got = 0;
+    req_result r = REQ_OK;
+    *keep = !rh.close;
+    if (head_only || rh.status == 204 || rh.status == 304)
+        ;
+    else if (rh.chunked)
+        r = read_chunked(h, resp, &got, deadline, d);
+    else if (rh.has_length)
+        r = rh.length > h->max_response ? REQ_TOO_BIG
+                                        : read_exact(h, rh.length, resp, &got, deadline, d);
+    else {
+        *keep = 0;
+        r = read_until_close(h, resp, &got, deadline, d);
+    }
+    if (r != REQ_OK)
+        *keep = 0;
+    return r;
+}
+
+/* Sends one request and reads its reply, reconnecting once when a
+ * kept-alive connection turns out to be closed before any reply. */
+static int perform(vn_http *h, const char *method, const char *path, const char *headers,
+                   const void *body, size_t len, vn_buf *resp, long *status, vn_error *err)
+{
+    int64_t deadline = vn_now_ms() + h->timeout_ms;
+    vn_buf req = VN_BUF_INIT;
+    vn_buf_addf(&req, "%s %s HTTP/1.1\r\nHost: ", method, path);
+    size_t hl = strlen(h->hostport);
+    int default_port = (h->plain && hl > 3 && strcmp(h->hostport + hl - 3, ":80") == 0) ||
+                       (!h->plain && hl > 4 && strcmp(h->hostport + hl - 4, ":443") == 0);
+    vn_buf_add(&req, h->hostport,
+               default_port ? (size_t)(strrchr(h->hostport, ':') - h->hostport) : hl);
+    vn_buf_adds(&req, "\r\nUser-Agent: vnest\r\nAccept: */*\r\n");
+    add_cookie_header(h->share, &req);
+    if (headers)
+        vn_buf_adds(&req, headers);
+    if (body)
+        vn_buf_addf(&req, "Content-Length: %zu\r\n", len);
+    vn_buf_adds(&req, "\r\n");
+    /* Small bodies go in the same write as the headers (one TLS record). */
+    int inline_body = body && len <= 65536;
+    if (inline_body)
+        vn_buf_add(&req, body, len);
     vn_buf_grow(resp, 0);
-    h->resp = resp;
-    h->got = 0;
-    h->too_big = 0;
-    h->pin_mismatch = 0;
-    h->seen256[0] = h->seen1[0] = '\0';
-    h->errbuf[0] = '\0';
-    if (rc == CURLE_OK)
-        rc = curl_easy_perform(c);
-    long n = 0;
-    if (curl_easy_getinfo(c, CURLINFO_NUM_CONNECTS, &n) == CURLE_OK)
-        h->connects += n;
-    long code = 0;
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
-    int ret = rc == CURLE_OK ? VN_OK : transport_error(h, rc, err);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
-    h->resp = NULL;
-    free(url);
-    if (status)
-        *status = ret == VN_OK ? code : 0;
-    return ret;
+    size_t resp_start = resp->len;
+    vn_conn_diag d;
+    req_result r = REQ_OK;
+    for (int attempt = 0; attempt < 2; attempt++) {
+        memset(&d, 0, sizeof(d));
+        int reused = h->conn != NULL;
+        if (reused && vn_conn_stale(h->conn)) {
+            vn_conn_close(h->conn);
+            h->conn = NULL;
+            reused = 0;
+        }
+        if (!h->conn && connect_now(h, deadline, &d) != 0) {
+            r = REQ_CONNECT;
+            break;
+        }
+        r = REQ_OK;
+        if (vn_conn_write(h->conn, req.data, req.len, deadline, &d) != 0 ||
+            (body && !inline_body && vn_conn_write(h->conn, body, len, deadline, &d) != 0))
+            r = d.status == VN_CONN_TIMEOUT ? REQ_TIMEOUT : REQ_SEND;
+        int keep = 0;
+        if (r == REQ_OK)
+            r = read_reply(h, strcmp(method, "HEAD") == 0, resp, status, &keep, deadline, &d);
+        if (r != REQ_OK || !keep) {
+            vn_conn_close(h->conn);
+            h->conn = NULL;
+        }
+        if (reused && (r == REQ_SEND || r == REQ_NO_REPLY)) {
+            resp->len = resp_start;
+            continue; /* the server had closed the idle connection */
+        }
+        break;
+    }
+    vn_buf_free(&req);
+    if (r == REQ_OK)
+        return VN_OK;
+    resp->len = resp_start;
+    if (resp->data)
+        resp->data[resp->len] = '\0';
+    *status = 0;
+    return request_error(h, r, &d, err);
 }
 
 int vn_http_post(vn_http *h, const char *path, const char *soap_action, const char *body,
                  size_t len, vn_buf *resp, long *status, vn_error *err)
 {
+    long st = 0;
     if (status)
         *status = 0;
     int ret = check_path(h, path, err);
@@ -933,62 +859,34 @@ int vn_http_post(vn_http *h, const char *path, const char *soap_action, const ch
         return vn_fail(err, VN_EINPUT, h->hostport, "bad SOAPAction (expected no line breaks)");
     if (len > (size_t)LONG_MAX)
         return vn_fail(err, VN_EINPUT, h->hostport, "request body too large");
-    struct curl_slist *hdrs = NULL, *t;
-    vn_buf action = VN_BUF_INIT;
-    int oom = 0;
-    hdrs = curl_slist_append(NULL, "Content-Type: text/xml; charset=utf-8");
-    oom |= !hdrs;
-    if (!oom && (t = curl_slist_append(hdrs, "Expect:")) != NULL)
-        hdrs = t;
-    else
-        oom = 1;
-    if (!oom && soap_action && *soap_action) {
-        vn_buf_addf(&action, "SOAPAction: %s", soap_action);
-        if ((t = curl_slist_append(hdrs, action.data)) != NULL)
-            hdrs = t;
-        else
-            oom = 1;
-    }
-    vn_buf_free(&action);
-    if (oom) {
-        curl_slist_free_all(hdrs);
-        return vn_fail(err, VN_ERUNTIME, h->hostport, "out of memory");
-    }
-    CURL *c = h->curl;
-    CURLcode rc = CURLE_OK;
-    SETOPT(CURLOPT_POST, 1L);
-    SETOPT(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
-    SETOPT(CURLOPT_POSTFIELDS, body ? body : "");
-    if (rc != CURLE_OK) {
-        curl_slist_free_all(hdrs);
-        return vn_fail(err, VN_ERUNTIME, h->hostport, "cannot configure libcurl (%s)",
-                       curl_easy_strerror(rc));
-    }
-    ret = perform(h, path, hdrs, resp, status, err);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDS, NULL);
-    curl_slist_free_all(hdrs);
+    vn_buf hdr = VN_BUF_INIT;
+    vn_buf_adds(&hdr, "Content-Type: text/xml; charset=utf-8\r\n");
+    if (soap_action && *soap_action)
+        vn_buf_addf(&hdr, "SOAPAction: %s\r\n", soap_action);
+    ret = perform(h, "POST", path, hdr.data, body ? body : "", len, resp, &st, err);
+    vn_buf_free(&hdr);
+    if (status)
+        *status = st;
     return ret;
 }
 
 int vn_http_get(vn_http *h, const char *path, vn_buf *resp, long *status, vn_error *err)
 {
+    long st = 0;
     if (status)
         *status = 0;
     int ret = check_path(h, path, err);
-    if (ret != VN_OK)
-        return ret;
-    CURL *c = h->curl;
-    CURLcode rc = CURLE_OK;
-    SETOPT(CURLOPT_HTTPGET, 1L);
-    if (rc != CURLE_OK)
-        return vn_fail(err, VN_ERUNTIME, h->hostport, "cannot configure libcurl (%s)",
-                       curl_easy_strerror(rc));
-    return perform(h, path, NULL, resp, status, err);
+    if (ret == VN_OK)
+        ret = perform(h, "GET", path, NULL, NULL, 0, resp, &st, err);
+    if (status)
+        *status = st;
+    return ret;
 }
 
 int vn_http_put(vn_http *h, const char *path, const void *data, size_t len, vn_buf *resp,
                 long *status, vn_error *err)
 {
+    long st = 0;
     if (status)
         *status = 0;
     int ret = check_path(h, path, err);
@@ -996,29 +894,10 @@ int vn_http_put(vn_http *h, const char *path, const void *data, size_t len, vn_b
         return ret;
     if (len > (size_t)LONG_MAX)
         return vn_fail(err, VN_EINPUT, h->hostport, "request body too large");
-    struct curl_slist *hdrs = curl_slist_append(NULL, "Content-Type: application/octet-stream");
-    struct curl_slist *t = hdrs ? curl_slist_append(hdrs, "Expect:") : NULL;
-    if (!t) {
-        curl_slist_free_all(hdrs);
-        return vn_fail(err, VN_ERUNTIME, h->hostport, "out of memory");
-    }
-    hdrs = t;
-    CURL *c = h->curl;
-    CURLcode rc = CURLE_OK;
-    /* A POST with its method renamed: libcurl sends the buffer as the body
-     * of a PUT, with the Content-Length known up front. */
-    SETOPT(CURLOPT_POST, 1L);
-    SETOPT(CURLOPT_CUSTOMREQUEST, "PUT");
-    SETOPT(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
-    SETOPT(CURLOPT_POSTFIELDS, data ? data : "");
-    if (rc == CURLE_OK)
-        ret = perform(h, path, hdrs, resp, status, err);
-    else
-        ret = vn_fail(err, VN_ERUNTIME, h->hostport, "cannot configure libcurl (%s)",
-                      curl_easy_strerror(rc));
-    curl_easy_setopt(c, CURLOPT_POSTFIELDS, NULL);
-    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, NULL);
-    curl_slist_free_all(hdrs);
+    ret = perform(h, "PUT", path, "Content-Type: application/octet-stream\r\n", data ? data : "",
+                  len, resp, &st, err);
+    if (status)
+        *status = st;
     return ret;
 }
 
@@ -1053,7 +932,7 @@ int vn_http_split_url(const vn_http *h, const char *url, vn_buf *origin, vn_buf 
         vn_buf_adds(origin, h->origin);
     } else {
         char hp[VN_HOST_MAX + 8];
-        if (norm_hostport(p, hlen, plain ? 80 : 443, hp, sizeof(hp)) != 0)
+        if (vn_norm_hostport(p, hlen, plain ? 80 : 443, hp, sizeof(hp)) != 0)
             return vn_fail(err, VN_EINPUT, h->hostport,
                            "the server handed out \"%.120s\" (expected https://HOST/PATH)", url);
         vn_buf_addf(origin, "%s://%s", plain ? "http" : "https", hp);
@@ -1120,6 +999,31 @@ int vn_http_get_url(vn_http *h, const vn_tls *other, const char *url, vn_buf *re
     return rc;
 }
 
+int vn_http_parse_reply(const char *data, size_t len, size_t max, vn_buf *body, long *status,
+                        vn_error *err)
+{
+    vn_http h;
+    memset(&h, 0, sizeof(h));
+    snprintf(h.hostport, sizeof(h.hostport), "reply");
+    h.max_response = max;
+    h.mem = data;
+    h.mem_len = len;
+    vn_conn_diag d;
+    memset(&d, 0, sizeof(d));
+    int keep = 0;
+    *status = 0;
+    size_t start = body->len;
+    req_result r = read_reply(&h, 0, body, status, &keep, INT64_MAX, &d);
+    vn_buf_free(&h.in);
+    if (r == REQ_OK)
+        return VN_OK;
+    body->len = start;
+    if (body->data)
+        body->data[start] = '\0';
+    *status = 0;
+    return request_error(&h, r, &d, err);
+}
+
 int vn_http_fetch_thumbprint(const char *base, char *sha256, size_t n256, char *sha1, size_t n1,
                              vn_error *err)
 {
@@ -1138,34 +1042,21 @@ int vn_http_fetch_thumbprint(const char *base, char *sha256, size_t n256, char *
         vn_http_close(h);
         return rc;
     }
-    if (!g_openssl) {
-        rc = vn_fail(err, VN_ERUNTIME, h->hostport,
-                     "reading the thumbprint needs libcurl built with OpenSSL");
-        vn_http_close(h);
-        return rc;
-    }
-    CURL *c = h->curl;
-    CURLcode cc = CURLE_OK;
-    size_t ulen = strlen(h->origin) + 2;
-    char *url = vn_xmalloc(ulen);
-    snprintf(url, ulen, "%s/", h->origin);
-    h->errbuf[0] = '\0';
-    if (cc == CURLE_OK)
-        cc = curl_easy_setopt(c, CURLOPT_URL, url);
-    if (cc == CURLE_OK)
-        cc = curl_easy_setopt(c, CURLOPT_CONNECT_ONLY, 1L);
-    if (cc == CURLE_OK)
-        cc = curl_easy_perform(c);
-    free(url);
-    if (cc != CURLE_OK)
-        rc = transport_error(h, cc, err);
-    else if (!h->seen256[0])
-        rc = vn_fail(err, VN_ERUNTIME, h->hostport, "the server sent no certificate");
-    else if (strlen(h->seen256) >= n256 || strlen(h->seen1) >= n1)
-        rc = vn_fail(err, VN_EINPUT, h->hostport, "no room for the thumbprint");
-    else {
-        snprintf(sha256, n256, "%s", h->seen256);
-        snprintf(sha1, n1, "%s", h->seen1);
+    vn_conn_diag d;
+    memset(&d, 0, sizeof(d));
+    char s256[VN_THUMB_MAX], s1[VN_THUMB_MAX];
+    if (connect_now(h, vn_now_ms() + h->timeout_ms, &d) != 0) {
+        rc = connect_error(h, &d, err);
+    } else {
+        vn_conn_thumbprints(h->conn, s256, sizeof(s256), s1, sizeof(s1));
+        if (!s256[0])
+            rc = vn_fail(err, VN_ERUNTIME, h->hostport, "the server sent no certificate");
+        else if (strlen(s256) >= n256 || strlen(s1) >= n1)
+            rc = vn_fail(err, VN_EINPUT, h->hostport, "no room for the thumbprint");
+        else {
+            snprintf(sha256, n256, "%s", s256);
+            snprintf(sha1, n1, "%s", s1);
+        }
     }
     vn_http_close(h);
     return rc;

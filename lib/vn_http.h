@@ -1,8 +1,10 @@
-/* vn_http: HTTPS transport for the vSphere client (libcurl, OpenSSL).
+/* vn_http: HTTPS transport for the vSphere client: HTTP/1.1 over OpenSSL
+ * (lib/vn_httpconn.c), no libcurl.
  *
- * One vn_http is one keep-alive connection with its own cookie engine; a
- * bounded pool for parallel work is made with vn_http_dup(), whose handles
- * share the session cookie, TLS sessions and DNS cache with the original.
+ * One vn_http is one keep-alive connection; a bounded pool for parallel
+ * work is made with vn_http_dup(), whose handles share the session cookie
+ * and the TLS context (so their connections resume the TLS session).
+ * Proxies are not used: vSphere clients talk to vCenter directly.
  *
  * TLS verification is on by default. Trust comes from, in order: a pinned
  * certificate thumbprint (explicit, or from a govc-compatible known_hosts
@@ -111,7 +113,8 @@ const char *vn_http_hostport(const vn_http *h);
  * expect small replies. */
 void vn_http_set_max_response(vn_http *h, size_t max);
 
-/* Releases libcurl's global state; call once at exit, after the last
+/* Kept for callers: there is no global state to release any more; it was
+ * for libcurl. Call once at exit, after the last
  * vn_http_close() (it lets leak checkers see a clean exit). */
 void vn_http_global_cleanup(void);
 
@@ -119,6 +122,16 @@ void vn_http_global_cleanup(void);
  * SHA-256 and SHA-1 thumbprints ("AA:BB:..."), for trust on first use. */
 int vn_http_fetch_thumbprint(const char *base, char *sha256, size_t n256, char *sha1, size_t n1,
                              vn_error *err);
+
+/* Reads one HTTP/1.x reply from memory, as vn_http does from a connection
+ * (status line, headers, 1xx replies skipped, body framed by chunked
+ * encoding, Content-Length or the end of the data, at most `max` bytes),
+ * appending the body to `body`. For the fuzz target and tests. */
+int vn_http_parse_reply(const char *data, size_t len, size_t max, vn_buf *body, long *status,
+                        vn_error *err);
+
+/* Connections of this handle that resumed an earlier TLS session. */
+long vn_http_resumptions(const vn_http *h);
 
 /* Looks `hostport` up in known_hosts text (govc format: one "host[:port]
  * thumbprint" per line, '#' comments, blank lines; a host without a port

@@ -7,7 +7,7 @@
 set -eu
 job=${1:-build}
 
-build_pkgs="gcc make pkg-config libjansson-dev libxml2-dev libcurl4-openssl-dev libssl-dev libisoburn-dev libcrypt-dev libarchive-dev libdeflate-dev libfyaml-dev"
+build_pkgs="gcc make pkg-config libjansson-dev libxml2-dev libssl-dev libisoburn-dev libcrypt-dev libarchive-dev libdeflate-dev libfyaml-dev"
 check_pkgs="$build_pkgs clang libclang-rt-14-dev qemu-utils libvirt-clients scdoc python3 jq xorriso busybox shellcheck dosfstools mtools gdisk"
 demo_pkgs="$build_pkgs qemu-utils"
 

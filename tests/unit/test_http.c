@@ -252,6 +252,31 @@ static void serve_conn(conn *c)
             for (;;)
                 pause();
         }
+        if (strcmp(path, "/continue") == 0 &&
+            conn_write(c, "HTTP/1.1 100 Continue\r\n\r\n", 25) != 0)
+            return;
+        if (strcmp(path, "/chunked") == 0 || strcmp(path, "/eof") == 0) {
+            char line[128];
+            int l = snprintf(line, sizeof(line), "n=%d %s\n", count, path);
+            vn_buf r = VN_BUF_INIT;
+            if (strcmp(path, "/eof") == 0) {
+                /* No length: the body ends with the connection. */
+                vn_buf_addf(&r, "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n%s", line);
+            } else {
+                /* Two chunks (one with an extension) and a trailer. */
+                vn_buf_addf(&r,
+                            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                            "%x\r\n%.*s\r\n%x;ext=1\r\n%s\r\n0\r\nX-Trailer: 1\r\n\r\n",
+                            3, 3, line, (unsigned)(l - 3), line + 3);
+            }
+            int w = conn_write(c, r.data, r.len);
+            vn_buf_free(&r);
+            if (w != 0 || strcmp(path, "/eof") == 0)
+                return;
+            memmove(buf, buf + head_len + body_len, have - head_len - body_len);
+            have -= head_len + body_len;
+            continue;
+        }
         vn_buf body = VN_BUF_INIT;
         if (strcmp(path, "/big") == 0) {
             for (int i = 0; i < 2000; i++)
@@ -267,12 +292,16 @@ static void serve_conn(conn *c)
         if (strcmp(path, "/login") == 0)
             vn_buf_adds(&resp, "Set-Cookie: vmware_soap_session=\"abc123\"; Path=/; HttpOnly; "
                                "Secure\r\n");
+        if (strcmp(path, "/logout") == 0)
+            vn_buf_adds(&resp, "Set-Cookie: vmware_soap_session=; Path=/; Max-Age=0\r\n");
         vn_buf_adds(&resp, "\r\n");
         vn_buf_add(&resp, body.data, body.len);
         int w = conn_write(c, resp.data, resp.len);
         vn_buf_free(&resp);
         vn_buf_free(&body);
-        if (w != 0)
+        /* /then-close: a complete keep-alive reply, then the server drops
+         * the idle connection (as servers do after their idle timeout). */
+        if (w != 0 || strcmp(path, "/then-close") == 0)
             return;
         memmove(buf, buf + head_len + body_len, have - head_len - body_len);
         have -= head_len + body_len;
@@ -1072,6 +1101,167 @@ TEST(dups_in_threads)
     vn_http_close(h);
 }
 
+/* ---- Framing, reconnects, sessions ---- */
+
+TEST(chunked_and_eof_framing)
+{
+    NEED_SERVERS();
+    vn_error err;
+    vn_tls tls = {0};
+    tls.ca_file = g_cert;
+    vn_http *h = open_tls(&tls, &err);
+    CHECK(h != NULL);
+    if (!h)
+        return;
+    vn_buf resp = VN_BUF_INIT;
+    long status = 0;
+    CHECK_INT(post(h, "/chunked", "<x/>", &resp, &status, &err), VN_OK);
+    CHECK_STR(resp.data, "n=1 /chunked\n");
+    /* The connection stays usable after a chunked reply. */
+    CHECK_INT(post(h, "/sdk", "<x/>", &resp, &status, &err), VN_OK);
+    CHECK_HAS(resp.data, "n=2 ");
+    CHECK_INT(post(h, "/eof", "<x/>", &resp, &status, &err), VN_OK);
+    CHECK_STR(resp.data, "n=3 /eof\n");
+    CHECK_INT(post(h, "/continue", "<x/>", &resp, &status, &err), VN_OK);
+    CHECK_INT(status, 200);
+    CHECK_HAS(resp.data, "n=1 "); /* a new connection after the /eof reply */
+    CHECK_INT(vn_http_connects(h), 2);
+    vn_buf_free(&resp);
+    vn_http_close(h);
+}
+
+TEST(reconnect_after_server_close)
+{
+    NEED_SERVERS();
+    vn_error err;
+    vn_tls tls = {0};
+    tls.ca_file = g_cert;
+    vn_http *h = open_tls(&tls, &err);
+    CHECK(h != NULL);
+    if (!h)
+        return;
+    vn_buf resp = VN_BUF_INIT;
+    long status = 0;
+    CHECK_INT(post(h, "/then-close", "<x/>", &resp, &status, &err), VN_OK);
+    CHECK_HAS(resp.data, "n=1 ");
+    usleep(100 * 1000); /* let the server's close arrive */
+    CHECK_INT(post(h, "/sdk", "<x/>", &resp, &status, &err), VN_OK);
+    CHECK_INT(status, 200);
+    CHECK_HAS(resp.data, "n=1 ");
+    CHECK_INT(vn_http_connects(h), 2);
+    /* The second connection resumed the first one's TLS session. */
+    CHECK_INT(vn_http_resumptions(h), 1);
+    vn_buf_free(&resp);
+    vn_http_close(h);
+}
+
+TEST(dups_resume_the_session)
+{
+    NEED_SERVERS();
+    vn_error err;
+    vn_tls tls = {0};
+    tls.thumbprint = g_sha256;
+    vn_http *h = open_tls(&tls, &err);
+    CHECK(h != NULL);
+    if (!h)
+        return;
+    vn_buf resp = VN_BUF_INIT;
+    long status = 0;
+    CHECK_INT(post(h, "/sdk", "<x/>", &resp, &status, &err), VN_OK);
+    CHECK_INT(vn_http_resumptions(h), 0);
+    vn_http *d = NULL;
+    CHECK_INT(vn_http_dup(h, &d, &err), VN_OK);
+    if (d) {
+        CHECK_INT(post(d, "/sdk", "<x/>", &resp, &status, &err), VN_OK);
+        CHECK_INT(status, 200);
+        CHECK_INT(vn_http_resumptions(d), 1);
+        vn_http_close(d);
+    }
+    vn_buf_free(&resp);
+    vn_http_close(h);
+}
+
+TEST(cookie_removed_by_max_age)
+{
+    NEED_SERVERS();
+    vn_error err;
+    vn_tls tls = {0};
+    tls.ca_file = g_cert;
+    vn_http *h = open_tls(&tls, &err);
+    CHECK(h != NULL);
+    if (!h)
+        return;
+    vn_buf resp = VN_BUF_INIT;
+    long status = 0;
+    char cookie[64];
+    CHECK_INT(post(h, "/login", "<x/>", &resp, &status, &err), VN_OK);
+    CHECK_STR(vn_http_session_cookie(h, cookie, sizeof(cookie)), "\"abc123\"");
+    CHECK_INT(post(h, "/logout", "<x/>", &resp, &status, &err), VN_OK);
+    CHECK_STR(vn_http_session_cookie(h, cookie, sizeof(cookie)), "");
+    CHECK_INT(post(h, "/sdk", "<x/>", &resp, &status, &err), VN_OK);
+    CHECK_HAS(resp.data, "cookie=[]");
+    vn_buf_free(&resp);
+    vn_http_close(h);
+}
+
+/* Replies parsed from memory: the framing cases no test server sends. */
+static int parse(const char *raw, size_t max, vn_buf *body, long *status, vn_error *err)
+{
+    vn_buf_reset(body);
+    vn_error_clear(err);
+    return vn_http_parse_reply(raw, strlen(raw), max, body, status, err);
+}
+
+TEST(reply_parsing)
+{
+    vn_buf body = VN_BUF_INIT;
+    long status = 0;
+    vn_error err;
+    CHECK_INT(parse("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello", 100, &body, &status, &err),
+              VN_OK);
+    CHECK_STR(body.data, "hello");
+    CHECK_INT(status, 200);
+    CHECK_INT(parse("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 500 Oops\r\ncontent-length: 2\r\n\r\nno",
+                    100, &body, &status, &err),
+              VN_OK);
+    CHECK_INT(status, 500);
+    CHECK_STR(body.data, "no");
+    CHECK_INT(parse("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                    "2\r\nab\r\nA ; x=y\r\n0123456789\r\n0\r\nT: 1\r\n\r\n",
+                    100, &body, &status, &err),
+              VN_OK);
+    CHECK_STR(body.data, "ab0123456789");
+    CHECK_INT(parse("HTTP/1.0 200 OK\r\n\r\nuntil the end", 100, &body, &status, &err), VN_OK);
+    CHECK_STR(body.data, "until the end");
+    CHECK_INT(parse("HTTP/1.1 204 No Content\r\n\r\n", 100, &body, &status, &err), VN_OK);
+    CHECK_STR(body.data, "");
+    /* Broken replies: one line each, nothing kept of the body. */
+    CHECK_INT(parse("SSH-2.0-OpenSSH\r\n\r\n", 100, &body, &status, &err), VN_ERUNTIME);
+    CHECK_HAS(err.msg, "not HTTP");
+    CHECK_INT(parse("HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nshort", 100, &body, &status, &err),
+              VN_ERUNTIME);
+    CHECK_STR(err.msg, "the server closed the connection in the middle of the reply");
+    CHECK_STR(body.data, "");
+    CHECK_INT(status, 0);
+    CHECK_INT(parse("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 100, &body,
+                    &status, &err),
+              VN_ERUNTIME);
+    CHECK_INT(parse("HTTP/1.1 200 OK\r\nContent-Length: 12x\r\n\r\n", 100, &body, &status, &err),
+              VN_ERUNTIME);
+    CHECK_INT(parse("HTTP/1.1 200 OK\r\nContent-Length: 200\r\n\r\n", 100, &body, &status, &err),
+              VN_ERUNTIME);
+    CHECK_HAS(err.msg, "larger than 100 bytes");
+    CHECK_INT(parse("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n80\r\n", 100, &body,
+                    &status, &err),
+              VN_ERUNTIME);
+    CHECK_HAS(err.msg, "larger than 100 bytes");
+    CHECK_INT(parse("HTTP/1.1 200 OK\r\nContent-Le", 100, &body, &status, &err), VN_ERUNTIME);
+    CHECK_HAS(err.msg, "in the middle of the reply");
+    CHECK_INT(parse("", 100, &body, &status, &err), VN_ERUNTIME);
+    CHECK_HAS(err.msg, "without a reply");
+    vn_buf_free(&body);
+}
+
 /* ---- known_hosts parsing ---- */
 
 #define KH(text, hp, thumb) vn_known_hosts_find(text, sizeof(text) - 1, "kh", hp, thumb, 96, &err)
@@ -1202,6 +1392,11 @@ int main(void)
     RUN(keep_alive);
     RUN(cookies_shared_with_dup);
     RUN(dups_in_threads);
+    RUN(chunked_and_eof_framing);
+    RUN(reconnect_after_server_close);
+    RUN(dups_resume_the_session);
+    RUN(cookie_removed_by_max_age);
+    RUN(reply_parsing);
     RUN(known_hosts_parse);
     RUN(known_hosts_case_and_order);
     RUN(known_hosts_bad_lines);
