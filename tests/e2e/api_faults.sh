@@ -23,8 +23,6 @@ unset GOVC_URL GOVC_USERNAME GOVC_PASSWORD GOVC_INSECURE GOVC_TLS_CA_CERTS \
 py=/usr/bin/python3
 [ -x "$py" ] || py=python3
 
-oneline() { tr '\n' ' ' | head -c 300; }
-
 # runx ENV-ARG... -- VNEST-ARG...: like run, under `env ENV-ARG...`.
 runx() {
     local e=()
@@ -37,29 +35,6 @@ runx() {
     RC=$?
     OUT=$(cat "$WORK/stdout")
     ERR=$(cat "$WORK/stderr")
-}
-
-# err1 NAME RC WHERE [REGEX]: exit status RC, nothing on stdout, exactly one
-# error line on stderr (besides the --insecure warning), "vnest: WHERE: ..."
-# ("vnest: " when WHERE is empty) matching REGEX.
-err1() {
-    local name=$1 want=$2 where=$3 pat=${4:-} lines msg
-    msg=$(grep -v '^vnest: warning: the server certificate is not verified' "$WORK/stderr")
-    lines=$(grep -c '' <<<"$msg")
-    [ -n "$msg" ] || lines=0
-    if [ "$RC" -ne "$want" ]; then
-        fail "$name" "exit status $RC, expected $want; stderr: $(oneline <<<"$ERR")"
-    elif [ "$lines" -ne 1 ]; then
-        fail "$name" "expected one error line on stderr, got $lines: $(oneline <<<"$ERR")"
-    elif [[ $msg != "vnest: ${where:+$where: }"* ]]; then
-        fail "$name" "stderr does not start with 'vnest: $where: ': $msg"
-    elif [ -n "$pat" ] && ! grep -Eq -- "$pat" <<<"$msg"; then
-        fail "$name" "stderr lacks /$pat/: $msg"
-    elif [ -n "$OUT" ]; then
-        fail "$name" "unexpected output on stdout: $(oneline <<<"$OUT")"
-    else
-        pass "$name"
-    fi
 }
 
 # ok NAME: exit 0 with the endpoint's description (api about).

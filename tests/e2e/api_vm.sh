@@ -61,28 +61,6 @@ fi
 
 # --- helpers -------------------------------------------------------------------
 
-oneline() { tr '\n' ' ' | head -c 300; }
-
-# err1 NAME RC WHERE [REGEX]: exit status RC, nothing on stdout, exactly one
-# line on stderr, "vnest: WHERE: ..." matching REGEX.
-err1() {
-    local name=$1 want=$2 where=$3 pat=${4:-} lines
-    lines=$(wc -l <"$WORK/stderr")
-    if [ "$RC" -ne "$want" ]; then
-        fail "$name" "exit status $RC, expected $want; stderr: $(oneline <<<"$ERR")"
-    elif [ "$lines" -ne 1 ]; then
-        fail "$name" "expected one line on stderr, got $lines: $(oneline <<<"$ERR")"
-    elif [[ $ERR != "vnest: ${where:+$where: }"* ]]; then
-        fail "$name" "stderr does not start with 'vnest: $where: ': $ERR"
-    elif [ -n "$pat" ] && ! grep -Eq -- "$pat" <<<"$ERR"; then
-        fail "$name" "stderr lacks /$pat/: $ERR"
-    elif [ -n "$OUT" ]; then
-        fail "$name" "unexpected output on stdout: $(oneline <<<"$OUT")"
-    else
-        pass "$name"
-    fi
-}
-
 # rec_mark, then rec_since [METHOD...]: how many request bodies vcsim
 # received since the mark (for these methods only, when named).
 rec_mark() { REC_MARK=$(find "$REC" -name '*.req.xml' | wc -l); }

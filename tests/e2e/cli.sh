@@ -5,30 +5,6 @@
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-# oneline: stdin as one line of at most 300 bytes, for a FAIL message.
-oneline() { tr '\n' ' ' | head -c 300; }
-
-# err1 NAME RC WHERE [REGEX]: exit status RC, nothing on stdout, and exactly
-# one line on stderr that starts with "vnest: WHERE: " ("vnest: " when WHERE
-# is empty) and matches REGEX.
-err1() {
-    local name=$1 want=$2 where=$3 pat=${4:-} lines
-    lines=$(wc -l <"$WORK/stderr")
-    if [ "$RC" -ne "$want" ]; then
-        fail "$name" "exit status $RC, expected $want; stderr: $(oneline <<<"$ERR")"
-    elif [ "$lines" -ne 1 ]; then
-        fail "$name" "expected one line on stderr, got $lines: $(oneline <<<"$ERR")"
-    elif [[ $ERR != "vnest: ${where:+$where: }"* ]]; then
-        fail "$name" "stderr does not start with 'vnest: $where: ': $ERR"
-    elif [ -n "$pat" ] && ! grep -Eq -- "$pat" <<<"$ERR"; then
-        fail "$name" "stderr lacks /$pat/: $ERR"
-    elif [ -n "$OUT" ]; then
-        fail "$name" "unexpected output on stdout: $(oneline <<<"$OUT")"
-    else
-        pass "$name"
-    fi
-}
-
 # The commands, discovered the way bash completion sees them: the first
 # words, then for each the next word unless the first is a command itself.
 run __complete ''

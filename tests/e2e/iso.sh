@@ -10,35 +10,11 @@
 . "$(dirname "$0")/lib.sh"
 
 PY=/usr/bin/python3
-oneline() { tr '\n' ' ' | head -c 300; }
 
 if ! have xorriso; then
     skip setup "xorriso not installed (apt-get install xorriso): it makes and reads the test ISOs"
     exit 0
 fi
-
-# err1 NAME RC WHERE [REGEX]: exit status RC and one line on stderr starting
-# with "vnest: WHERE: " and matching REGEX. WHERE ending in ":#" stands for
-# "WHERE:LINE" with any line number.
-err1() {
-    local name=$1 want=$2 where=$3 pat=${4:-} lines
-    lines=$(wc -l <"$WORK/stderr")
-    if [[ $where == *":#" ]]; then # WHERE:LINE with any line number
-        where=${where%#}
-        [[ ${ERR#"vnest: $where"} =~ ^[0-9]+:\  ]] && where=$where${BASH_REMATCH[0]%: }
-    fi
-    if [ "$RC" -ne "$want" ]; then
-        fail "$name" "exit status $RC, expected $want; stderr: $(oneline <<<"$ERR")"
-    elif [ "$lines" -ne 1 ]; then
-        fail "$name" "expected one line on stderr, got $lines: $(oneline <<<"$ERR")"
-    elif [[ $ERR != "vnest: $where: "* ]]; then
-        fail "$name" "stderr does not start with 'vnest: $where: ': $(oneline <<<"$ERR")"
-    elif [ -n "$pat" ] && ! grep -Eq -- "$pat" <<<"$ERR"; then
-        fail "$name" "stderr lacks /$pat/: $(oneline <<<"$ERR")"
-    else
-        pass "$name"
-    fi
-}
 
 # check NAME CMD...: passes when CMD succeeds, else fails with its output.
 check() {

@@ -10,28 +10,9 @@
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-oneline() { tr '\n' ' ' | head -c 300; }
 PY=/usr/bin/python3
 RELEASES="6.0 6.5 6.7 7.0 7.0U1 7.0U2 8.0 9.0"
 PASSWORD='Lab!pass-7 x'
-
-# err1 NAME RC WHERE [REGEX]: exit status RC and exactly one line on stderr
-# that starts with "vnest: WHERE: " and matches REGEX.
-err1() {
-    local name=$1 want=$2 where=$3 pat=${4:-} lines
-    lines=$(wc -l <"$WORK/stderr")
-    if [ "$RC" -ne "$want" ]; then
-        fail "$name" "exit status $RC, expected $want; stderr: $(oneline <<<"$ERR")"
-    elif [ "$lines" -ne 1 ]; then
-        fail "$name" "expected one line on stderr, got $lines: $(oneline <<<"$ERR")"
-    elif [[ $ERR != "vnest: $where: "* ]]; then
-        fail "$name" "stderr does not start with 'vnest: $where: ': $(oneline <<<"$ERR")"
-    elif [ -n "$pat" ] && ! grep -Eq -- "$pat" <<<"$ERR"; then
-        fail "$name" "stderr lacks /$pat/: $(oneline <<<"$ERR")"
-    else
-        pass "$name"
-    fi
-}
 
 # no_password NAME FILE...: the clear password appears in none of the files.
 no_password() {

@@ -43,3 +43,33 @@ json_ok() { # NAME PYTHON_EXPR
 }
 
 have() { command -v "$1" >/dev/null 2>&1; }
+
+oneline() { tr '\n' ' ' | head -c 400; }
+
+# err1 NAME WANT WHERE [REGEX]: the last `run` failed with exit status WANT
+# and exactly one line on stderr, "vnest: WHERE: ..." matching REGEX, and
+# printed nothing on stdout (a refusal must not leave half a result).
+# WHERE "" accepts any place; "FILE:#" accepts any line number of FILE. The
+# warning that --insecure prints is not counted as a line.
+err1() {
+    local name=$1 want=$2 where=$3 pat=${4:-} msg lines=0
+    msg=$(grep -av '^vnest: warning: the server certificate is not verified' "$WORK/stderr")
+    [ -n "$msg" ] && lines=$(grep -ac '' <<<"$msg")
+    if [[ $where == *":#" ]]; then
+        where=${where%#}
+        [[ ${msg#"vnest: $where"} =~ ^[0-9]+:\  ]] && where=$where${BASH_REMATCH[0]%: }
+    fi
+    if [ "$RC" -ne "$want" ]; then
+        fail "$name" "exit status $RC, expected $want; stderr: $(oneline <<<"$ERR")"
+    elif [ "$lines" -ne 1 ]; then
+        fail "$name" "expected one line on stderr, got $lines: $(oneline <<<"$ERR")"
+    elif [[ $msg != "vnest: ${where:+$where: }"* ]]; then
+        fail "$name" "stderr does not start with 'vnest: ${where:+$where: }': $(oneline <<<"$msg")"
+    elif [ -n "$pat" ] && ! grep -aEq -- "$pat" <<<"$msg"; then
+        fail "$name" "stderr lacks /$pat/: $(oneline <<<"$msg")"
+    elif [ -n "$OUT" ]; then
+        fail "$name" "unexpected output on stdout: $(oneline <<<"$OUT")"
+    else
+        pass "$name"
+    fi
+}

@@ -15,25 +15,6 @@
 
 TOP=${VNEST_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 SIM=$TOP/tests/esxsim/esxsim.sh
-oneline() { tr '\n' ' ' | head -c 300; }
-
-# err1 NAME RC WHERE [REGEX]: exit status RC and one stderr line
-# "vnest: WHERE: ..." matching REGEX.
-err1() {
-    local name=$1 want=$2 where=$3 pat=${4:-} lines
-    lines=$(wc -l <"$WORK/stderr")
-    if [ "$RC" -ne "$want" ]; then
-        fail "$name" "exit status $RC, expected $want; stderr: $(oneline <<<"$ERR")"
-    elif [ "$lines" -ne 1 ]; then
-        fail "$name" "expected one line on stderr, got $lines: $(oneline <<<"$ERR")"
-    elif [[ $ERR != "vnest: $where: "* ]]; then
-        fail "$name" "stderr does not start with 'vnest: $where: ': $(oneline <<<"$ERR")"
-    elif [ -n "$pat" ] && ! grep -Eq -- "$pat" <<<"$ERR"; then
-        fail "$name" "stderr lacks /$pat/: $(oneline <<<"$ERR")"
-    else
-        pass "$name"
-    fi
-}
 
 # check NAME COND WHY...: PASS when COND, shell code evaluated here (hence in
 # single quotes throughout), holds.

@@ -65,26 +65,6 @@ if ! vcsim_start -api-version 6.7 -product-version 6.7.0 -record "$REC" \
     exit 0
 fi
 
-oneline() { tr '\n' ' ' | head -c 400; }
-
-err1() { # NAME RC WHERE [REGEX]
-    local name=$1 want=$2 where=$3 pat=${4:-} lines
-    lines=$(wc -l <"$WORK/stderr")
-    if [ "$RC" -ne "$want" ]; then
-        fail "$name" "exit status $RC, expected $want; stderr: $(oneline <<<"$ERR")"
-    elif [ "$lines" -ne 1 ]; then
-        fail "$name" "expected one line on stderr, got $lines: $(oneline <<<"$ERR")"
-    elif [[ $ERR != "vnest: ${where:+$where: }"* ]]; then
-        fail "$name" "stderr does not start with 'vnest: $where: ': $ERR"
-    elif [ -n "$pat" ] && ! grep -Eq -- "$pat" <<<"$ERR"; then
-        fail "$name" "stderr lacks /$pat/: $ERR"
-    elif [ -n "$OUT" ]; then
-        fail "$name" "unexpected output on stdout: $(oneline <<<"$OUT")"
-    else
-        pass "$name"
-    fi
-}
-
 rec_mark() { REC_MARK=$(find "$REC" -name '*.req.xml' | wc -l); }
 rec_since() { # [METHOD...]: bodies vcsim received since rec_mark
     local n=0 f b m

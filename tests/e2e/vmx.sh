@@ -6,33 +6,7 @@
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-# oneline: stdin as one line of at most 300 bytes, for a FAIL message.
-oneline() { tr '\n' ' ' | head -c 300; }
-
 PY=/usr/bin/python3
-
-# err1 NAME RC WHERE [REGEX]: exit status RC and exactly one line on stderr
-# that starts with "vnest: WHERE: " and matches REGEX. A WHERE ending in
-# ":#" stands for "WHERE:LINE" with any line number.
-err1() {
-    local name=$1 want=$2 where=$3 pat=${4:-} lines
-    lines=$(wc -l <"$WORK/stderr")
-    if [[ $where == *":#" ]]; then
-        where=${where%#}
-        [[ ${ERR#"vnest: $where"} =~ ^[0-9]+:\  ]] && where=$where${BASH_REMATCH[0]%: }
-    fi
-    if [ "$RC" -ne "$want" ]; then
-        fail "$name" "exit status $RC, expected $want; stderr: $(oneline <<<"$ERR")"
-    elif [ "$lines" -ne 1 ]; then
-        fail "$name" "expected one line on stderr, got $lines: $(oneline <<<"$ERR")"
-    elif [[ $ERR != "vnest: $where: "* ]]; then
-        fail "$name" "stderr does not start with 'vnest: $where: ': $(oneline <<<"$ERR")"
-    elif [ -n "$pat" ] && ! grep -Eq -- "$pat" <<<"$ERR"; then
-        fail "$name" "stderr lacks /$pat/: $(oneline <<<"$ERR")"
-    else
-        pass "$name"
-    fi
-}
 
 # same NAME FILE COPY: FILE is byte-identical to COPY.
 same() {
