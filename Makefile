@@ -23,9 +23,12 @@ CPPFLAGS += -D_GNU_SOURCE -Ilib
 # (vSphere API transport, TLS and certificate pinning), libisoburn
 # with libisofs and libburn, which it does not pull in for direct calls (ESXi
 # installer ISO remastering), libcrypt (SHA-512 crypt for kickstarts).
-PKGS     = jansson libxml-2.0 openssl libisoburn-1 libisofs-1 libburn-1 libcrypt libarchive zlib libdeflate libfyaml
-ALL_CFLAGS = -std=c11 $(WARN) $(CFLAGS) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
+# libisoburn and libarchive are loaded on first use (lib/vn_lazylib.h), so
+# they give only their headers here, not a link.
+PKGS     = jansson libxml-2.0 openssl libcrypt zlib libdeflate libfyaml
+PKGS_LAZY = libisoburn-1 libisofs-1 libburn-1 libarchive
+ALL_CFLAGS = -std=c11 $(WARN) $(CFLAGS) $(shell pkg-config --cflags $(PKGS) $(PKGS_LAZY) 2>/dev/null)
+LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -ldl -lpthread
 
 ifeq ($(SAN),1)
 ALL_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined

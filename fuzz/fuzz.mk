@@ -5,9 +5,10 @@
 FUZZ_CC      ?= clang
 FUZZ_BUILD   ?= build/fuzz
 FUZZ_SECONDS ?= 60
-PKGS_FUZZ     = libxml-2.0 openssl libisoburn-1 libisofs-1 libburn-1 libcrypt libarchive zlib libdeflate libfyaml
-FUZZ_FLAGS    = -std=c11 -D_GNU_SOURCE -Ilib -g -O1 $(shell pkg-config --cflags $(PKGS_FUZZ))
-FUZZ_LIBS     = $(shell pkg-config --libs $(PKGS_FUZZ)) -lpthread
+PKGS_FUZZ     = libxml-2.0 openssl libcrypt zlib libdeflate libfyaml
+PKGS_LAZY     = libisoburn-1 libisofs-1 libburn-1 libarchive
+FUZZ_FLAGS    = -std=c11 -D_GNU_SOURCE -Ilib -g -O1 $(shell pkg-config --cflags $(PKGS_FUZZ) $(PKGS_LAZY))
+FUZZ_LIBS     = $(shell pkg-config --libs $(PKGS_FUZZ)) -ldl -lpthread
 
 FUZZ_SRC := $(sort $(wildcard fuzz/fuzz_*.c))
 FUZZ_BIN := $(FUZZ_SRC:fuzz/%.c=$(FUZZ_BUILD)/%)

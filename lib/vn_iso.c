@@ -13,12 +13,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <libisofs/libisofs.h>
-#include <libburn/libburn.h>
-#include <libisoburn/libisoburn.h>
-
 #include "vn_buf.h"
 #include "vn_file.h"
+#include "vn_isoapi.h"
 
 #define SECTOR        2048
 #define MAX_BOOTCFG   (1u << 20) /* a boot.cfg is a few KiB */
@@ -32,6 +29,8 @@
 static int lib_start(vn_error *err)
 {
     char msg[1024] = "";
+    if (vn_isoapi_load(err) != VN_OK)
+        return VN_ERUNTIME;
     if (isoburn_initialize(msg, 0) <= 0)
         return vn_fail(err, VN_ERUNTIME, NULL, "cannot start libisoburn (%s)",
                        msg[0] ? msg : "library versions do not match");

@@ -1,10 +1,9 @@
 #include "vn_statetgz.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "vn_archiveapi.h"
 #include "vn_buf.h"
 
 static const char *member_name(struct archive_entry *e)
@@ -37,6 +36,9 @@ static int open_reader(const void *data, size_t len, const char *where, struct a
                        VN_STATETGZ_MAX);
     if (!is_gzip(data, len))
         return vn_fail(err, VN_EINPUT, where, "not a gzip file (expected a gzip'd tar)");
+    /* Every use of libarchive here starts with a reader. */
+    if (vn_archiveapi_load(err) != VN_OK)
+        return VN_ERUNTIME;
     struct archive *a = archive_read_new();
     if (!a)
         return vn_fail(err, VN_ERUNTIME, where, "out of memory");
@@ -186,6 +188,9 @@ static int rewrite(const void *data, size_t len, const char *where, const char *
         if (!w) { /* the tar format is known once the first header is read */
             w = archive_write_new();
             if (!w || archive_write_add_filter_gzip(w) != ARCHIVE_OK ||
+                /* No time of writing in the gzip header: the same edit of
+                 * the same archive gives the same bytes (reproducible). */
+                archive_write_set_filter_option(w, "gzip", "timestamp", NULL) < ARCHIVE_WARN ||
                 archive_write_set_format(w, archive_format(a)) != ARCHIVE_OK ||
                 archive_write_open2(w, out, NULL, buf_writer, NULL, NULL) != ARCHIVE_OK) {
                 rc = vn_fail(err, VN_ERUNTIME, where, "cannot write the new archive (%s)",
