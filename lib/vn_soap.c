@@ -20,10 +20,34 @@ static xmlParserInputPtr refuse_entity(const char *url, const char *id, xmlParse
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 
+/* One parser context per thread, reused for every reply: setting one up
+ * (its dictionary, SAX handlers and input stack) cost as much as parsing a
+ * small reply. A thread's context is freed when the thread ends. */
+static pthread_key_t ctxt_key;
+
+static void free_ctxt(void *c)
+{
+    xmlFreeParserCtxt(c);
+}
+
 static void init_libxml(void)
 {
     xmlInitParser();
     xmlSetExternalEntityLoader(refuse_entity);
+    pthread_key_create(&ctxt_key, free_ctxt);
+}
+
+static xmlParserCtxtPtr thread_ctxt(void)
+{
+    xmlParserCtxtPtr c = pthread_getspecific(ctxt_key);
+    if (!c) {
+        c = xmlNewParserCtxt();
+        if (c && pthread_setspecific(ctxt_key, c) != 0) {
+            xmlFreeParserCtxt(c);
+            c = NULL;
+        }
+    }
+    return c;
 }
 
 void vn_soap_init(void)
@@ -169,9 +193,11 @@ int vn_soap_parse(const char *data, size_t len, long http_status, const char *wh
         return vn_fail(err, VN_ERUNTIME, where, "reply too large");
     /* COMPACT keeps short texts inside their nodes: fewer allocations for
      * replies made of many small values; the tree is never modified. */
-    xmlDocPtr doc = xmlReadMemory(data, (int)len, "reply.xml", NULL,
-                                  XML_PARSE_NONET | XML_PARSE_NOBLANKS | XML_PARSE_NOERROR |
-                                      XML_PARSE_NOWARNING | XML_PARSE_COMPACT);
+    int opts = XML_PARSE_NONET | XML_PARSE_NOBLANKS | XML_PARSE_NOERROR | XML_PARSE_NOWARNING |
+               XML_PARSE_COMPACT;
+    xmlParserCtxtPtr ctxt = thread_ctxt();
+    xmlDocPtr doc = ctxt ? xmlCtxtReadMemory(ctxt, data, (int)len, "reply.xml", NULL, opts)
+                         : xmlReadMemory(data, (int)len, "reply.xml", NULL, opts);
     xmlNodePtr env = doc ? xmlDocGetRootElement(doc) : NULL;
     if (doc && (doc->intSubset || doc->extSubset)) {
         xmlFreeDoc(doc);
