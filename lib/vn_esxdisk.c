@@ -108,13 +108,9 @@ static void read_conf(vn_blk *disk, vn_esxdisk *d)
     vn_blk_close(win);
 }
 
-int vn_esxdisk_inspect(const char *path, vn_esxdisk **out, vn_error *err)
+int vn_esxdisk_read(vn_blk *disk, const char *path, vn_esxdisk **out, vn_error *err)
 {
     *out = NULL;
-    vn_blk *disk = NULL;
-    int rc = vn_vmdk_open(path, 0, &disk, err);
-    if (rc != VN_OK)
-        return rc;
     vn_esxdisk *d = vn_xcalloc(1, sizeof(*d));
     snprintf(d->path, sizeof(d->path), "%s", path);
     vn_vmdk_info vi;
@@ -122,7 +118,7 @@ int vn_esxdisk_inspect(const char *path, vn_esxdisk **out, vn_error *err)
     snprintf(d->format, sizeof(d->format), "%s", vi.format ? vi.format : "raw");
     d->size = disk->size;
     d->active = d->alternate = -1;
-    rc = vn_gpt_read(disk, &d->gpt, err);
+    int rc = vn_gpt_read(disk, &d->gpt, err);
     if (rc == VN_OK && vn_gpt_kind(d->gpt) != VN_PT_GPT)
         rc = vn_fail(err, VN_EINPUT, path, "an MBR disk (expected an ESXi boot disk with a GPT)");
     for (size_t i = 0; rc == VN_OK && i < vn_gpt_count(d->gpt); i++) {
@@ -153,13 +149,24 @@ int vn_esxdisk_inspect(const char *path, vn_esxdisk **out, vn_error *err)
     }
     vn_vmdk_get_info(disk, &vi);
     d->bytes_read = vi.file_read ? vi.file_read : disk->bytes_read;
-    vn_blk_close(disk);
     if (rc != VN_OK) {
         vn_esxdisk_free(d);
         return rc;
     }
     *out = d;
     return VN_OK;
+}
+
+int vn_esxdisk_inspect(const char *path, vn_esxdisk **out, vn_error *err)
+{
+    *out = NULL;
+    vn_blk *disk = NULL;
+    int rc = vn_vmdk_open(path, 0, &disk, err);
+    if (rc != VN_OK)
+        return rc;
+    rc = vn_esxdisk_read(disk, path, out, err);
+    vn_blk_close(disk);
+    return rc;
 }
 
 void vn_esxdisk_free(vn_esxdisk *d)
@@ -185,18 +192,24 @@ const vn_release *vn_esxdisk_release(const vn_esxdisk *d)
     return vn_release_parse(text, "build", &ignored);
 }
 
+/* How a finding can be fixed: offline by `vnest disk seal` (op names the
+ * seal operation), or, when op is NULL, only with the reason in `note`. */
 static vn_finding *add(vn_findings *out, const char *rule, const char *key, const char *cur,
-                       const char *want, int line)
+                       const char *want, int line, const char *op, const char *note)
 {
     const vn_rule *r = vn_rule_find(rule);
     if (!r)
         return NULL;
     vn_finding *f = vn_findings_add(out, r, key, cur, want);
     f->line = line;
-    /* The offline fix (`vnest disk seal`) is not there yet: say what works. */
-    f->fixable = 0;
-    f->note = vn_xstrdup("fix inside the guest with 'vnest seal script' or 'vnest seal run' "
-                         "(the offline 'vnest disk seal' is not available yet)");
+    f->fixable = op != NULL;
+    if (op) {
+        char text[160];
+        snprintf(text, sizeof(text), "fix offline with 'vnest disk seal IMAGE --ops %s'", op);
+        f->note = vn_xstrdup(text);
+    } else {
+        f->note = vn_xstrdup(note);
+    }
     return f;
 }
 
@@ -209,31 +222,40 @@ void vn_esxdisk_check(const vn_esxdisk *d, unsigned role, vn_findings *out)
     if (APPLIES("disk-legacy-cpu") && d->active >= 0 &&
         !strstr(d->bank[d->active].kernelopt, "allowLegacyCPU=true"))
         add(out, "disk-legacy-cpu", "bootbank kernelopt", d->bank[d->active].kernelopt,
-            "... allowLegacyCPU=true", 0);
+            "... allowLegacyCPU=true", 0, "legacy-cpu", NULL);
     if (APPLIES("disk-no-local-vmfs") && d->vmfs_part) {
         char key[48];
         snprintf(key, sizeof(key), "partition %u", d->vmfs_part);
-        add(out, "disk-no-local-vmfs", key, "VMFS", NULL, 0);
+        add(out, "disk-no-local-vmfs", key, "VMFS", NULL, 0, "local-vmfs", NULL);
     }
     if (!d->conf)
         return;
+    /* esx.conf in state.tgz is the source of truth up to 7.0 U1 only. */
+    int conf_ok = rel && rel->id <= VN_ESXI_70U1;
+    const char *conf_note =
+        "from ESXi 7.0 U2 the configuration lives in ConfigStore and an encrypted state.tgz: "
+        "an offline edit would not stick; install fresh hosts with 'vnest ks new', or fix it "
+        "inside the guest ('vnest seal script')";
     if (APPLIES("disk-follow-hw-mac")) {
         const char *v = vn_esxconf_get(d->conf, "/adv/Net/FollowHardwareMac");
         if (!v || strcmp(v, "1") != 0)
             add(out, "disk-follow-hw-mac", "/adv/Net/FollowHardwareMac", v, "1",
-                vn_esxconf_line(d->conf, "/adv/Net/FollowHardwareMac"));
+                vn_esxconf_line(d->conf, "/adv/Net/FollowHardwareMac"),
+                conf_ok ? "follow-hw-mac" : NULL, conf_note);
     }
     if (APPLIES("disk-only-vmk0")) {
         vn_esxconf_vmknic *nics = NULL;
         size_t n = vn_esxconf_vmknics(d->conf, &nics);
         for (size_t i = 0; i < n; i++)
             if (nics[i].name && strcmp(nics[i].name, "vmk0") != 0) {
-                add(out, "disk-only-vmk0", "vmknic", nics[i].name, NULL, 0);
+                add(out, "disk-only-vmk0", "vmknic", nics[i].name, NULL, 0, NULL,
+                    "remove it inside the guest (esxcli network ip interface remove)");
             }
         free(nics);
     }
     if (APPLIES("disk-no-system-uuid") && vn_esxconf_get(d->conf, "/system/uuid"))
         add(out, "disk-no-system-uuid", "/system/uuid", vn_esxconf_get(d->conf, "/system/uuid"),
-            NULL, vn_esxconf_line(d->conf, "/system/uuid"));
+            NULL, vn_esxconf_line(d->conf, "/system/uuid"), conf_ok ? "system-uuid" : NULL,
+            conf_note);
 #undef APPLIES
 }

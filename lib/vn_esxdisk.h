@@ -46,13 +46,16 @@ typedef struct vn_esxdisk {
 /* Opens the image read-only and reads all of the above. An image that is
  * not an ESXi boot disk (no GPT, no bootbank) is VN_EINPUT saying why. */
 int vn_esxdisk_inspect(const char *path, vn_esxdisk **out, vn_error *err);
+/* The same on an open device (`path` names it in messages and d->path). */
+int vn_esxdisk_read(vn_blk *disk, const char *path, vn_esxdisk **out, vn_error *err);
 void vn_esxdisk_free(vn_esxdisk *d);
 
 /* The release family the active bank's build implies ("6.7", "7.0U2+"...),
  * NULL when unknown. */
 const vn_release *vn_esxdisk_release(const vn_esxdisk *d);
 
-/* The profile's findings for a template disk (S5, S7, S8, S9, S11). */
+/* The profile's findings for a template disk (S5, S7, S8, S9, S11); those
+ * `vnest disk seal` can fix are marked fixable, naming the seal operation. */
 void vn_esxdisk_check(const vn_esxdisk *d, unsigned role, vn_findings *out);
 
 #endif

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "vn_file.h"
+#include "vn_journal_util.h"
 
 #define HDR_SIZE 28u
 #define REC_SIZE 20u
@@ -22,7 +23,7 @@ static const char rec_magic[4] = {'V', 'N', 'J', 'B'};
 static uint32_t crc_table[256];
 static int crc_ready;
 
-static uint32_t crc32_update(uint32_t crc, const void *data, size_t len)
+uint32_t vn_jnl_crc32(uint32_t crc, const void *data, size_t len)
 {
     if (!crc_ready) {
         for (uint32_t i = 0; i < 256; i++) {
@@ -40,19 +41,19 @@ static uint32_t crc32_update(uint32_t crc, const void *data, size_t len)
     return ~crc;
 }
 
-static void put32(unsigned char *p, uint32_t v)
+void vn_jnl_put32(unsigned char *p, uint32_t v)
 {
     for (int i = 0; i < 4; i++)
         p[i] = (unsigned char)(v >> (8 * i));
 }
 
-static void put64(unsigned char *p, uint64_t v)
+void vn_jnl_put64(unsigned char *p, uint64_t v)
 {
     for (int i = 0; i < 8; i++)
         p[i] = (unsigned char)(v >> (8 * i));
 }
 
-static uint32_t get32(const unsigned char *p)
+uint32_t vn_jnl_get32(const unsigned char *p)
 {
     uint32_t v = 0;
     for (int i = 3; i >= 0; i--)
@@ -60,7 +61,7 @@ static uint32_t get32(const unsigned char *p)
     return v;
 }
 
-static uint64_t get64(const unsigned char *p)
+uint64_t vn_jnl_get64(const unsigned char *p)
 {
     uint64_t v = 0;
     for (int i = 7; i >= 0; i--)
@@ -72,7 +73,7 @@ static uint64_t get64(const unsigned char *p)
  * named by VNEST_CRASH_AT; without a count, at the first. */
 static unsigned long crash_seen;
 
-static void crash_point_n(const char *name)
+void vn_jnl_crash_point(const char *name)
 {
     const char *want = getenv("VNEST_CRASH_AT");
     if (!want || strcmp(want, name) != 0)
@@ -86,7 +87,7 @@ static void crash_point_n(const char *name)
     vn_crash_point(name);
 }
 
-static int write_all(int fd, const void *data, size_t len)
+int vn_jnl_write_all(int fd, const void *data, size_t len)
 {
     const char *p = data;
     while (len) {
@@ -101,7 +102,7 @@ static int write_all(int fd, const void *data, size_t len)
     return 0;
 }
 
-static int read_full(int fd, void *data, size_t len, size_t *got)
+int vn_jnl_read_full(int fd, void *data, size_t len, size_t *got)
 {
     char *p = data;
     *got = 0;
@@ -120,7 +121,7 @@ static int read_full(int fd, void *data, size_t len, size_t *got)
     return 0;
 }
 
-static int sync_dir_of(const char *path, vn_error *err)
+int vn_jnl_sync_dir(const char *path, vn_error *err)
 {
     vn_buf dir = VN_BUF_INIT;
     const char *slash = strrchr(path, '/');
@@ -140,6 +141,49 @@ static int sync_dir_of(const char *path, vn_error *err)
     return rc;
 }
 
+/* ---- a set of block numbers (open addressing, numbers stored + 1) ---- */
+
+int vn_jnl_set_has(const vn_jnl_set *s, uint64_t blk)
+{
+    if (!s->cap)
+        return 0;
+    size_t mask = s->cap - 1;
+    for (size_t i = (size_t)(blk * 0x9E3779B97F4A7C15ull) & mask;; i = (i + 1) & mask) {
+        if (s->slot[i] == 0)
+            return 0;
+        if (s->slot[i] == blk + 1)
+            return 1;
+    }
+}
+
+void vn_jnl_set_add(vn_jnl_set *s, uint64_t blk)
+{
+    if ((s->count + 1) * 2 > s->cap) {
+        size_t old_cap = s->cap;
+        uint64_t *old = s->slot;
+        s->cap = old_cap ? old_cap * 2 : 64;
+        s->slot = vn_xcalloc(s->cap, sizeof(uint64_t));
+        s->count = 0;
+        for (size_t i = 0; i < old_cap; i++)
+            if (old[i])
+                vn_jnl_set_add(s, old[i] - 1);
+        free(old);
+    }
+    size_t mask = s->cap - 1;
+    size_t i = (size_t)(blk * 0x9E3779B97F4A7C15ull) & mask;
+    while (s->slot[i] != 0)
+        i = (i + 1) & mask;
+    s->slot[i] = blk + 1;
+    s->count++;
+}
+
+void vn_jnl_set_clear(vn_jnl_set *s)
+{
+    free(s->slot);
+    s->slot = NULL;
+    s->cap = s->count = 0;
+}
+
 const char *vn_journal_path(const char *image_path, vn_buf *buf)
 {
     vn_buf_reset(buf);
@@ -153,46 +197,10 @@ const char *vn_journal_path(const char *image_path, vn_buf *buf)
 typedef struct jnl_impl {
     vn_blk *target;
     char *path;
-    int fd;     /* -1 until the first write (and after a commit) */
-    int broken; /* an append failed: the journal's tail is unusable */
-    /* Blocks already saved: an open-addressing set of block numbers + 1. */
-    uint64_t *saved;
-    size_t saved_cap, saved_count;
+    int fd;           /* -1 until the first write (and after a commit) */
+    int broken;       /* an append failed: the journal's tail is unusable */
+    vn_jnl_set saved; /* blocks already saved */
 } jnl_impl;
-
-static int saved_has(const jnl_impl *j, uint64_t blk)
-{
-    if (!j->saved_cap)
-        return 0;
-    size_t mask = j->saved_cap - 1;
-    for (size_t i = (size_t)(blk * 0x9E3779B97F4A7C15ull) & mask;; i = (i + 1) & mask) {
-        if (j->saved[i] == 0)
-            return 0;
-        if (j->saved[i] == blk + 1)
-            return 1;
-    }
-}
-
-static void saved_add(jnl_impl *j, uint64_t blk)
-{
-    if ((j->saved_count + 1) * 2 > j->saved_cap) {
-        size_t old_cap = j->saved_cap;
-        uint64_t *old = j->saved;
-        j->saved_cap = old_cap ? old_cap * 2 : 64;
-        j->saved = vn_xcalloc(j->saved_cap, sizeof(uint64_t));
-        j->saved_count = 0;
-        for (size_t i = 0; i < old_cap; i++)
-            if (old[i])
-                saved_add(j, old[i] - 1);
-        free(old);
-    }
-    size_t mask = j->saved_cap - 1;
-    size_t i = (size_t)(blk * 0x9E3779B97F4A7C15ull) & mask;
-    while (j->saved[i] != 0)
-        i = (i + 1) & mask;
-    j->saved[i] = blk + 1;
-    j->saved_count++;
-}
 
 static int jnl_start(vn_blk *b, vn_error *err)
 {
@@ -203,11 +211,11 @@ static int jnl_start(vn_blk *b, vn_error *err)
                        strerror(errno));
     unsigned char h[HDR_SIZE];
     memcpy(h, hdr_magic, 8);
-    put32(h + 8, VN_JOURNAL_BLOCK);
-    put32(h + 12, 0);
-    put64(h + 16, j->target->size);
-    put32(h + 24, crc32_update(0, h, 24));
-    if (write_all(fd, h, sizeof(h)) != 0 || fsync(fd) != 0) {
+    vn_jnl_put32(h + 8, VN_JOURNAL_BLOCK);
+    vn_jnl_put32(h + 12, 0);
+    vn_jnl_put64(h + 16, j->target->size);
+    vn_jnl_put32(h + 24, vn_jnl_crc32(0, h, 24));
+    if (vn_jnl_write_all(fd, h, sizeof(h)) != 0 || fsync(fd) != 0) {
         int e = errno;
         close(fd);
         unlink(j->path);
@@ -215,7 +223,7 @@ static int jnl_start(vn_blk *b, vn_error *err)
                        strerror(e));
     }
     j->fd = fd;
-    return sync_dir_of(j->path, err);
+    return vn_jnl_sync_dir(j->path, err);
 }
 
 static int jnl_read(vn_blk *b, uint64_t off, void *buf, size_t len, vn_error *err)
@@ -236,7 +244,7 @@ static int save_blocks(vn_blk *b, uint64_t off, size_t len, int *appended, vn_er
     unsigned char *rec = vn_xmalloc(REC_SIZE + VN_JOURNAL_BLOCK);
     int rc = VN_OK;
     for (uint64_t blk = first; blk <= last && rc == VN_OK; blk++) {
-        if (saved_has(j, blk))
+        if (vn_jnl_set_has(&j->saved, blk))
             continue;
         if (j->fd < 0 && (rc = jnl_start(b, err)) != VN_OK)
             break;
@@ -246,23 +254,23 @@ static int save_blocks(vn_blk *b, uint64_t off, size_t len, int *appended, vn_er
         if ((rc = vn_blk_read(j->target, boff, rec + REC_SIZE, blen, err)) != VN_OK)
             break;
         memcpy(rec, rec_magic, 4);
-        put32(rec + 4, blen);
-        put64(rec + 8, boff);
-        uint32_t crc = crc32_update(0, rec + 4, 12);
-        put32(rec + 16, crc32_update(crc, rec + REC_SIZE, blen));
+        vn_jnl_put32(rec + 4, blen);
+        vn_jnl_put64(rec + 8, boff);
+        uint32_t crc = vn_jnl_crc32(0, rec + 4, 12);
+        vn_jnl_put32(rec + 16, vn_jnl_crc32(crc, rec + REC_SIZE, blen));
         size_t total = REC_SIZE + blen, half = total / 2;
-        if (write_all(j->fd, rec, half) != 0) {
+        if (vn_jnl_write_all(j->fd, rec, half) != 0) {
             rc = vn_fail(err, VN_ERUNTIME, j->path, "cannot write the undo journal (%s)",
                          strerror(errno));
             break;
         }
-        crash_point_n("journal-torn-record");
-        if (write_all(j->fd, rec + half, total - half) != 0) {
+        vn_jnl_crash_point("journal-torn-record");
+        if (vn_jnl_write_all(j->fd, rec + half, total - half) != 0) {
             rc = vn_fail(err, VN_ERUNTIME, j->path, "cannot write the undo journal (%s)",
                          strerror(errno));
             break;
         }
-        saved_add(j, blk);
+        vn_jnl_set_add(&j->saved, blk);
         *appended = 1;
     }
     free(rec);
@@ -286,9 +294,9 @@ static int jnl_write(vn_blk *b, uint64_t off, const void *buf, size_t len, vn_er
         return vn_fail(err, VN_ERUNTIME, j->path, "cannot flush the undo journal (%s)",
                        strerror(errno));
     }
-    crash_point_n("journal-before-target-write");
+    vn_jnl_crash_point("journal-before-target-write");
     rc = vn_blk_write(j->target, off, buf, len, err);
-    crash_point_n("journal-after-target-write");
+    vn_jnl_crash_point("journal-after-target-write");
     return rc;
 }
 
@@ -303,7 +311,7 @@ static void jnl_close(vn_blk *b)
     jnl_impl *j = b->impl;
     if (j->fd >= 0)
         close(j->fd);
-    free(j->saved);
+    vn_jnl_set_clear(&j->saved);
     free(j->path);
     free(j);
     free(b);
@@ -342,16 +350,14 @@ int vn_journal_commit(vn_blk *b, vn_error *err)
     int rc = vn_blk_flush(j->target, err);
     if (rc != VN_OK || j->fd < 0)
         return rc;
-    crash_point_n("journal-before-remove");
+    vn_jnl_crash_point("journal-before-remove");
     close(j->fd);
     j->fd = -1;
-    free(j->saved);
-    j->saved = NULL;
-    j->saved_cap = j->saved_count = 0;
+    vn_jnl_set_clear(&j->saved);
     if (unlink(j->path) != 0 && errno != ENOENT)
         return vn_fail(err, VN_ERUNTIME, j->path, "cannot remove the undo journal (%s)",
                        strerror(errno));
-    return sync_dir_of(j->path, err);
+    return vn_jnl_sync_dir(j->path, err);
 }
 
 /* ---- recovery ---- */
@@ -375,7 +381,7 @@ int vn_journal_recover(vn_blk *target, const char *journal_path, int *recovered,
     }
     unsigned char h[HDR_SIZE];
     size_t got;
-    if (read_full(fd, h, sizeof(h), &got) != 0) {
+    if (vn_jnl_read_full(fd, h, sizeof(h), &got) != 0) {
         int e = errno;
         close(fd);
         return vn_fail(err, VN_ERUNTIME, journal_path, "cannot read the undo journal (%s)",
@@ -388,35 +394,35 @@ int vn_journal_recover(vn_blk *target, const char *journal_path, int *recovered,
         /* Cut short while it was being created: nothing was written yet. */
         if (got > 0 && memcmp(h, hdr_magic, got < 8 ? got : 8) != 0)
             rc = vn_fail(err, VN_EINPUT, journal_path, "not a vnest undo journal (bad magic)");
-    } else if (memcmp(h, hdr_magic, 8) != 0 || get32(h + 24) != crc32_update(0, h, 24) ||
-               get32(h + 8) != VN_JOURNAL_BLOCK) {
+    } else if (memcmp(h, hdr_magic, 8) != 0 || vn_jnl_get32(h + 24) != vn_jnl_crc32(0, h, 24) ||
+               vn_jnl_get32(h + 8) != VN_JOURNAL_BLOCK) {
         rc = vn_fail(err, VN_EINPUT, journal_path, "not a vnest undo journal (bad header)");
-    } else if (get64(h + 16) != target->size) {
+    } else if (vn_jnl_get64(h + 16) != target->size) {
         rc = vn_fail(err, VN_EINPUT, journal_path,
                      "undo journal made for a device of %llu bytes, not this one (%llu bytes)",
-                     (unsigned long long)get64(h + 16), (unsigned long long)target->size);
+                     (unsigned long long)vn_jnl_get64(h + 16), (unsigned long long)target->size);
     } else {
         for (;;) {
             unsigned char r[REC_SIZE];
-            if (read_full(fd, r, sizeof(r), &got) != 0) {
+            if (vn_jnl_read_full(fd, r, sizeof(r), &got) != 0) {
                 rc = vn_fail(err, VN_ERUNTIME, journal_path, "cannot read the undo journal (%s)",
                              strerror(errno));
                 break;
             }
             if (got < sizeof(r) || memcmp(r, rec_magic, 4) != 0)
                 break; /* end, or a torn last record */
-            uint32_t len = get32(r + 4);
-            uint64_t off = get64(r + 8);
+            uint32_t len = vn_jnl_get32(r + 4);
+            uint64_t off = vn_jnl_get64(r + 8);
             if (len == 0 || len > VN_JOURNAL_BLOCK || off % VN_JOURNAL_BLOCK != 0 ||
                 off > target->size || len > target->size - off)
                 break;
             unsigned char *data = vn_xmalloc(len);
-            if (read_full(fd, data, len, &got) != 0 || got < len) {
+            if (vn_jnl_read_full(fd, data, len, &got) != 0 || got < len) {
                 free(data);
                 break;
             }
-            uint32_t crc = crc32_update(crc32_update(0, r + 4, 12), data, len);
-            if (crc != get32(r + 16)) {
+            uint32_t crc = vn_jnl_crc32(vn_jnl_crc32(0, r + 4, 12), data, len);
+            if (crc != vn_jnl_get32(r + 16)) {
                 free(data);
                 break;
             }
@@ -440,7 +446,7 @@ int vn_journal_recover(vn_blk *target, const char *journal_path, int *recovered,
     if (unlink(journal_path) != 0 && errno != ENOENT)
         return vn_fail(err, VN_ERUNTIME, journal_path, "cannot remove the undo journal (%s)",
                        strerror(errno));
-    rc = sync_dir_of(journal_path, err);
+    rc = vn_jnl_sync_dir(journal_path, err);
     if (rc == VN_OK && recovered)
         *recovered = 1;
     return rc;

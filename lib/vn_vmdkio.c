@@ -836,8 +836,8 @@ static int check_descriptor(const vn_vmdk_desc *d, const char *path, int writabl
     return VN_OK;
 }
 
-static int open_descriptor(const char *path, vn_blk *probe, int writable, vn_blk **out,
-                           vn_error *err)
+static int open_descriptor(const char *path, vn_blk *probe, int writable, vn_vmdk_opener open_file,
+                           void *ctx, vn_blk **out, vn_error *err)
 {
     if (probe->size > MAX_DESC_BYTES) {
         vn_blk_close(probe);
@@ -873,7 +873,7 @@ static int open_descriptor(const char *path, vn_blk *probe, int writable, vn_blk
         }
         char *file = extent_path(path, x->file);
         vn_blk *f = NULL;
-        rc = vn_blk_open_raw(file, writable, &f, err);
+        rc = open_file(ctx, file, writable, &f, err);
         free(file);
         if (rc != VN_OK) {
             if (err)
@@ -904,7 +904,19 @@ static int open_descriptor(const char *path, vn_blk *probe, int writable, vn_blk
     return VN_OK;
 }
 
+static int open_raw(void *ctx, const char *path, int writable, vn_blk **out, vn_error *err)
+{
+    (void)ctx;
+    return vn_blk_open_raw(path, writable, out, err);
+}
+
 int vn_vmdk_open(const char *path, int writable, vn_blk **out, vn_error *err)
+{
+    return vn_vmdk_open_with(path, writable, open_raw, NULL, out, err);
+}
+
+int vn_vmdk_open_with(const char *path, int writable, vn_vmdk_opener open_file, void *ctx,
+                      vn_blk **out, vn_error *err)
 {
     *out = NULL;
     vn_blk *probe;
@@ -921,7 +933,7 @@ int vn_vmdk_open(const char *path, int writable, vn_blk **out, vn_error *err)
     if (n >= 4 && memcmp(head, "KDMV", 4) == 0) {
         vn_blk_close(probe);
         vn_blk *f;
-        rc = vn_blk_open_raw(path, writable, &f, err);
+        rc = open_file(ctx, path, writable, &f, err);
         if (rc != VN_OK)
             return rc;
         return open_sparse_file(f, writable, path, out, err);
@@ -939,7 +951,7 @@ int vn_vmdk_open(const char *path, int writable, vn_blk **out, vn_error *err)
                        "sparse disk: consolidate or clone it first)");
     }
     if (looks_like_descriptor((const char *)head, n))
-        return open_descriptor(path, probe, writable, out, err);
+        return open_descriptor(path, probe, writable, open_file, ctx, out, err);
     vn_blk_close(probe);
-    return vn_blk_open_raw(path, writable, out, err);
+    return open_file(ctx, path, writable, out, err);
 }

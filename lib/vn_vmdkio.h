@@ -24,6 +24,17 @@
 
 int vn_vmdk_open(const char *path, int writable, vn_blk **out, vn_error *err);
 
+/* How each file of the image is opened (the raw image, the sparse file, or
+ * each extent of a descriptor); vn_vmdk_open uses vn_blk_open_raw. The
+ * device returned must read zeros past its end and let writes past it
+ * extend the file (appended grains). `disk seal` passes vn_journal_file,
+ * so that every byte written to any file of the image is journaled. The
+ * descriptor itself is only ever read, directly. */
+typedef int (*vn_vmdk_opener)(void *ctx, const char *path, int writable, vn_blk **out,
+                              vn_error *err);
+int vn_vmdk_open_with(const char *path, int writable, vn_vmdk_opener open_file, void *ctx,
+                      vn_blk **out, vn_error *err);
+
 /* A hosted sparse file held in memory (tests, fuzzing), read only;
  * `data` is copied. */
 int vn_vmdk_open_mem(const void *data, size_t len, vn_blk **out, vn_error *err);

@@ -5,6 +5,7 @@
 
 #include "cli.h"
 #include "render.h"
+#include "vn_diskseal.h"
 #include "vn_esxdisk.h"
 
 static json_t *str_or_null(const char *s)
@@ -107,6 +108,14 @@ static int run_inspect(const cli_cmd *cmd, cli_ctx *ctx, cli_args *args)
         return cli_fail(VN_EINPUT, "--role", "unknown role \"%s\" (expected host or template)",
                         role_text);
     vn_error err = {0};
+    /* An interrupted `disk seal` left an undo journal: the image is half
+     * written until it is rolled back, so do that before reading it. */
+    int recovered = 0;
+    if (vn_diskseal_recover(args->pos[0], &recovered, &err) != VN_OK)
+        return cli_report(&err);
+    if (recovered)
+        fprintf(stderr, "vnest: %s: rolled back an interrupted seal first (undo journal)\n",
+                args->pos[0]);
     vn_esxdisk *d = NULL;
     if (vn_esxdisk_inspect(args->pos[0], &d, &err) != VN_OK)
         return cli_report(&err);
@@ -183,7 +192,11 @@ const cli_cmd cmd_disk_inspect = {
     "\n"
     "With --role template the profile's findings for a sealed template disk are listed:\n"
     "S5 allowLegacyCPU, S7 FollowHardwareMac, S8 only vmk0, S9 no local VMFS, S11 no system\n"
-    "UUID. Only the blocks needed are read (--stats says how many bytes).",
+    "UUID; those 'vnest disk seal' can fix offline say so.\n"
+    "\n"
+    "An image left with an undo journal by an interrupted 'disk seal' is rolled back to its\n"
+    "original bytes first (said on stderr). Only the blocks needed are read (--stats says how\n"
+    "many bytes).",
     "$ vnest disk inspect esxi67-template/esxi67-template-flat.vmdk --role template\n"
     "$ vnest --json disk inspect boot.vmdk | jq .bootbanks",
     1,

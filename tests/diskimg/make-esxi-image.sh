@@ -6,9 +6,12 @@
 # boot.cfg shaped like the real ones, and a state.tgz holding local.tgz with
 # etc/vmware/esx.conf (with a /system/uuid line).
 #
-# usage: make-esxi-image.sh 6.7|7.0 OUT.img [SIZE_GIB=16]
-# Partition sizes are scaled down (250 MiB bootbanks) to keep the tests
-# small; the partition numbers, types, names and order are ESXi's.
+# usage: make-esxi-image.sh 6.7|7.0|7.0u1 OUT.img [SIZE=16]
+# SIZE is in GiB, or in MiB with an M suffix (6.7 needs at least 960M, 7.0
+# 640M). 7.0 is a 7.0 U3 build (esx.conf no longer the source of truth),
+# 7.0u1 the same layout with a 7.0 U1 build. Partition sizes are scaled
+# down (250 MiB bootbanks) to keep the tests small; the partition numbers,
+# types, names and order are ESXi's.
 set -eu
 layout=$1 out=$2 size_gib=${3:-16}
 for t in sgdisk mkfs.vfat mcopy tar gzip; do
@@ -17,7 +20,10 @@ done
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 rm -f "$out"
-truncate -s "${size_gib}G" "$out"
+case $size_gib in
+*M) truncate -s "$size_gib" "$out" ;;
+*) truncate -s "${size_gib}G" "$out" ;;
+esac
 
 ESP=C12A7328-F81F-11D2-BA4B-00A0C93EC93B
 DATA=EBD0A0A2-B9E5-4433-87C0-68B6B72699C7
@@ -38,8 +44,9 @@ case $layout in
         -n 3:1843200:0 -t 3:$VMFS "$out" >/dev/null
     banks="5 6"
     ;;
-7.0)
+7.0 | 7.0u1)
     build=21424296 version=7.0.3
+    [ "$layout" = 7.0u1 ] && build=16850804 version=7.0.1
     sgdisk -Z "$out" >/dev/null 2>&1 || true
     sgdisk -a 1 \
         -n 1:64:204863 -t 1:$ESP -c 1:"system boot" \
@@ -49,7 +56,7 @@ case $layout in
     banks="5 6"
     ;;
 *)
-    echo "usage: $0 6.7|7.0 OUT.img [SIZE_GIB]" >&2
+    echo "usage: $0 6.7|7.0|7.0u1 OUT.img [SIZE_GIB | SIZE_MIB M]" >&2
     exit 2
     ;;
 esac
