@@ -54,27 +54,6 @@ const vn_rule vn_ova_rule_files = {
 #define MAX_DIGESTS    10000u
 #define CHUNK          (1u << 20)
 
-static vn_finding *problem(vn_findings *out, const vn_rule *rule, vn_severity sev, const char *key,
-                           int line, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
-
-static vn_finding *problem(vn_findings *out, const vn_rule *rule, vn_severity sev, const char *key,
-                           int line, const char *fmt, ...)
-{
-    /* "-": a package problem has no setting with a current/wanted value;
-     * callers that have one overwrite these. */
-    vn_finding *f = vn_findings_add(out, rule, key, "-", "-");
-    f->severity = sev;
-    f->fixable = 0;
-    f->line = line;
-    char msg[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    f->note = vn_xstrdup(msg);
-    return f;
-}
-
 static unsigned long long total_size(const vn_ova *ova)
 {
     if (ova->mem)
@@ -312,10 +291,10 @@ static int tar_list(vn_ova *ova, vn_findings *out, vn_error *err)
             next_name = NULL;
             next_size = -1;
         } else if (type != 'g') {
-            problem(out, &vn_ova_rule_order, VN_SEV_WARNING, name, 0,
-                    "%s member (tar type '%c') ignored: an OVA holds regular files only",
-                    type == '5' ? "directory" : "special",
-                    isprint((unsigned char)type) ? type : '?');
+            vn_findings_problem(
+                out, &vn_ova_rule_order, VN_SEV_WARNING, name, 0,
+                "%s member (tar type '%c') ignored: an OVA holds regular files only",
+                type == '5' ? "directory" : "special", isprint((unsigned char)type) ? type : '?');
             free(next_name);
             next_name = NULL;
             next_size = -1;
@@ -370,8 +349,9 @@ static void manifest_line(vn_ova *ova, char *line, int lineno, vn_findings *out)
     char *open = strchr(line, '('), *close = strrchr(line, ')');
     const char *mf = ova->mf_name;
     if (!open || !close || close < open) {
-        problem(out, &vn_ova_rule_manifest, VN_SEV_ERROR, mf, lineno,
-                "not a manifest line (expected ALG(name)= hex, e.g. SHA256(disk-0.vmdk)= ...)");
+        vn_findings_problem(
+            out, &vn_ova_rule_manifest, VN_SEV_ERROR, mf, lineno,
+            "not a manifest line (expected ALG(name)= hex, e.g. SHA256(disk-0.vmdk)= ...)");
         return;
     }
     int spaced = 0;
@@ -380,9 +360,9 @@ static void manifest_line(vn_ova *ova, char *line, int lineno, vn_findings *out)
         alg_end--, spaced = 1;
     vn_digest_alg alg;
     if (!alg_parse(line, (size_t)(alg_end - line), &alg)) {
-        problem(out, &vn_ova_rule_manifest, VN_SEV_ERROR, mf, lineno,
-                "unknown digest algorithm \"%.*s\" (expected SHA256, SHA1 or SHA512)",
-                (int)(alg_end - line) > 32 ? 32 : (int)(alg_end - line), line);
+        vn_findings_problem(out, &vn_ova_rule_manifest, VN_SEV_ERROR, mf, lineno,
+                            "unknown digest algorithm \"%.*s\" (expected SHA256, SHA1 or SHA512)",
+                            (int)(alg_end - line) > 32 ? 32 : (int)(alg_end - line), line);
         return;
     }
     char *p = close + 1;
@@ -391,8 +371,8 @@ static void manifest_line(vn_ova *ova, char *line, int lineno, vn_findings *out)
     while (*p == ' ')
         p++;
     if (*p != '=') {
-        problem(out, &vn_ova_rule_manifest, VN_SEV_ERROR, mf, lineno,
-                "no '=' after the file name (expected ALG(name)= hex)");
+        vn_findings_problem(out, &vn_ova_rule_manifest, VN_SEV_ERROR, mf, lineno,
+                            "no '=' after the file name (expected ALG(name)= hex)");
         return;
     }
     p++;
@@ -405,19 +385,20 @@ static void manifest_line(vn_ova *ova, char *line, int lineno, vn_findings *out)
     for (size_t i = 0; hex_ok && i < hl; i++)
         hex_ok = isxdigit((unsigned char)p[i]);
     if (!hex_ok) {
-        problem(out, &vn_ova_rule_manifest, VN_SEV_ERROR, mf, lineno,
-                "the %s digest must be %zu hexadecimal digits", vn_digest_alg_name(alg),
-                hex_len(alg));
+        vn_findings_problem(out, &vn_ova_rule_manifest, VN_SEV_ERROR, mf, lineno,
+                            "the %s digest must be %zu hexadecimal digits", vn_digest_alg_name(alg),
+                            hex_len(alg));
         return;
     }
     if (spaced)
-        problem(out, &vn_ova_rule_manifest, VN_SEV_WARNING, mf, lineno,
-                "spaces around the name or '=': ESXi's importer refuses this form (write "
-                "ALG(name)= hex)");
+        vn_findings_problem(
+            out, &vn_ova_rule_manifest, VN_SEV_WARNING, mf, lineno,
+            "spaces around the name or '=': ESXi's importer refuses this form (write "
+            "ALG(name)= hex)");
     if (ova->ndig >= MAX_DIGESTS) {
         if (!ova->dig_overflow++)
-            problem(out, &vn_ova_rule_manifest, VN_SEV_ERROR, mf, lineno,
-                    "more than %u lines: the rest are not read", MAX_DIGESTS);
+            vn_findings_problem(out, &vn_ova_rule_manifest, VN_SEV_ERROR, mf, lineno,
+                                "more than %u lines: the rest are not read", MAX_DIGESTS);
         return;
     }
     if ((ova->ndig & (ova->ndig - 1)) == 0) /* 0, 1, 2, 4...: double */
@@ -472,8 +453,8 @@ static int load_texts(vn_ova *ova, vn_findings *out, vn_error *err)
         if (ends_with(ova->m[i].name, ".ovf") && !ovf)
             ovf = &ova->m[i];
         else if (ends_with(ova->m[i].name, ".ovf"))
-            problem(out, &vn_ova_rule_order, VN_SEV_ERROR, ova->m[i].name, 0,
-                    "a second descriptor: an OVA holds exactly one .ovf");
+            vn_findings_problem(out, &vn_ova_rule_order, VN_SEV_ERROR, ova->m[i].name, 0,
+                                "a second descriptor: an OVA holds exactly one .ovf");
         else if (ends_with(ova->m[i].name, ".mf") && !mf)
             mf = &ova->m[i];
     }
@@ -481,9 +462,9 @@ static int load_texts(vn_ova *ova, vn_findings *out, vn_error *err)
         return vn_fail(err, VN_EINPUT, ova->path,
                        "no .ovf descriptor in the archive (an OVA's first member is NAME.ovf)");
     if (ovf != &ova->m[0])
-        problem(out, &vn_ova_rule_order, VN_SEV_ERROR, ovf->name, 0,
-                "the descriptor is member %zu; it must be the first (found %s first)",
-                (size_t)(ovf - ova->m) + 1, ova->m[0].name);
+        vn_findings_problem(out, &vn_ova_rule_order, VN_SEV_ERROR, ovf->name, 0,
+                            "the descriptor is member %zu; it must be the first (found %s first)",
+                            (size_t)(ovf - ova->m) + 1, ova->m[0].name);
     int rc = read_member_text(ova, ovf, MAX_DESCRIPTOR, &ova->ovf, err);
     if (rc != VN_OK)
         return rc;
@@ -653,29 +634,31 @@ void vn_ova_check_files(vn_ova *ova, const char *const *hrefs, const long long *
     long last = 0, last_ref = 0;
     for (size_t i = 0; i < n; i++) {
         if (!local_name(hrefs[i])) {
-            problem(out, &vn_ova_rule_files, VN_SEV_ERROR, hrefs[i], 0,
-                    "not a file name in the package (a remote or nested path): vnest reads "
-                    "only files stored beside the descriptor");
+            vn_findings_problem(
+                out, &vn_ova_rule_files, VN_SEV_ERROR, hrefs[i], 0,
+                "not a file name in the package (a remote or nested path): vnest reads "
+                "only files stored beside the descriptor");
             continue;
         }
         const vn_ova_member *m = vn_ova_member_find(ova, hrefs[i]);
         if (!m) {
-            problem(out, &vn_ova_rule_files, VN_SEV_ERROR, hrefs[i], 0,
-                    "referenced by the descriptor (References/File) but not in the %s",
-                    ova->is_archive ? "archive" : "folder");
+            vn_findings_problem(out, &vn_ova_rule_files, VN_SEV_ERROR, hrefs[i], 0,
+                                "referenced by the descriptor (References/File) but not in the %s",
+                                ova->is_archive ? "archive" : "folder");
             continue;
         }
         int copies = 0;
         for (size_t j = 0; j < ova->n; j++)
             copies += !strcmp(ova->m[j].name, hrefs[i]);
         if (copies > 1)
-            problem(out, &vn_ova_rule_files, VN_SEV_ERROR, hrefs[i], 0,
-                    "stored %d times (an importer would read the first)", copies);
+            vn_findings_problem(out, &vn_ova_rule_files, VN_SEV_ERROR, hrefs[i], 0,
+                                "stored %d times (an importer would read the first)", copies);
         if (sizes[i] >= 0 && (unsigned long long)sizes[i] != m->size) {
             char cur[32], want[32];
             snprintf(cur, sizeof(cur), "%llu", m->size);
             snprintf(want, sizeof(want), "%lld", sizes[i]);
-            vn_finding *f = problem(out, &vn_ova_rule_files, VN_SEV_ERROR, hrefs[i], 0,
+            vn_finding *f =
+                vn_findings_problem(out, &vn_ova_rule_files, VN_SEV_ERROR, hrefs[i], 0,
                                     "the file's size differs from its References/File ovf:size");
             free(f->current);
             free(f->wanted);
@@ -684,10 +667,11 @@ void vn_ova_check_files(vn_ova *ova, const char *const *hrefs, const long long *
         }
         long at = index_of(ova, m);
         if (ova->is_archive && at < last)
-            problem(out, &vn_ova_rule_order, VN_SEV_ERROR, hrefs[i], 0,
-                    "member %ld comes before a file listed earlier in References (expected the "
-                    "References order)",
-                    at + 1);
+            vn_findings_problem(
+                out, &vn_ova_rule_order, VN_SEV_ERROR, hrefs[i], 0,
+                "member %ld comes before a file listed earlier in References (expected the "
+                "References order)",
+                at + 1);
         if (at > last)
             last = at;
         if (at > last_ref)
@@ -701,25 +685,26 @@ void vn_ova_check_files(vn_ova *ova, const char *const *hrefs, const long long *
             continue;
         if (ova->mf_name && !strcmp(name, ova->mf_name)) {
             if (i != 1 && (long)i < last_ref)
-                problem(out, &vn_ova_rule_order, VN_SEV_ERROR, name, 0,
-                        "the manifest is member %zu: expected right after the descriptor (2) or "
-                        "after every file",
-                        i + 1);
+                vn_findings_problem(
+                    out, &vn_ova_rule_order, VN_SEV_ERROR, name, 0,
+                    "the manifest is member %zu: expected right after the descriptor (2) or "
+                    "after every file",
+                    i + 1);
             continue;
         }
         if (ends_with(name, ".cert")) {
             const vn_ova_member *mf = ova->mf_name ? vn_ova_member_find(ova, ova->mf_name) : NULL;
             if (!mf)
-                problem(out, &vn_ova_rule_manifest, VN_SEV_ERROR, name, 0,
-                        "a certificate without a manifest (it signs the .mf)");
+                vn_findings_problem(out, &vn_ova_rule_manifest, VN_SEV_ERROR, name, 0,
+                                    "a certificate without a manifest (it signs the .mf)");
             else if (index_of(ova, mf) > (long)i)
-                problem(out, &vn_ova_rule_order, VN_SEV_ERROR, name, 0,
-                        "the certificate comes before the manifest it signs");
+                vn_findings_problem(out, &vn_ova_rule_order, VN_SEV_ERROR, name, 0,
+                                    "the certificate comes before the manifest it signs");
             continue;
         }
         if (!is_referenced(name, hrefs, n))
-            problem(out, &vn_ova_rule_files, VN_SEV_WARNING, name, 0,
-                    "not referenced by the descriptor (an importer ignores it)");
+            vn_findings_problem(out, &vn_ova_rule_files, VN_SEV_WARNING, name, 0,
+                                "not referenced by the descriptor (an importer ignores it)");
     }
 }
 
@@ -835,8 +820,8 @@ const vn_ova_digest *vn_ova_manifest_find(const vn_ova *ova, const char *name)
 int vn_ova_verify_manifest(vn_ova *ova, vn_findings *out, vn_error *err)
 {
     if (!ova->mf_name) {
-        problem(out, &vn_ova_rule_manifest, VN_SEV_WARNING, ova->ovf_name, 0,
-                "no manifest (NAME.mf): the files' integrity cannot be checked");
+        vn_findings_problem(out, &vn_ova_rule_manifest, VN_SEV_WARNING, ova->ovf_name, 0,
+                            "no manifest (NAME.mf): the files' integrity cannot be checked");
         return VN_OK;
     }
     int sha1_noted = 0;
@@ -844,15 +829,16 @@ int vn_ova_verify_manifest(vn_ova *ova, vn_findings *out, vn_error *err)
     for (size_t i = 0; i < ova->ndig; i++) {
         const vn_ova_digest *d = &ova->dig[i];
         if (d->alg == VN_DIGEST_SHA1 && !sha1_noted++)
-            problem(out, &vn_ova_rule_manifest, VN_SEV_INFO, ova->mf_name, d->line,
-                    "SHA1 digests: newer vSphere releases warn about them (use SHA256)");
+            vn_findings_problem(
+                out, &vn_ova_rule_manifest, VN_SEV_INFO, ova->mf_name, d->line,
+                "SHA1 digests: newer vSphere releases warn about them (use SHA256)");
         const vn_ova_member *m = vn_ova_member_find(ova, d->name);
         if (!m) {
             /* one finding each for the first few; a manifest of thousands
              * of absent names is summed up rather than listed */
             if (++absent <= 20)
-                problem(out, &vn_ova_rule_manifest, VN_SEV_ERROR, ova->mf_name, d->line,
-                        "lists %s, which is not in the package", d->name);
+                vn_findings_problem(out, &vn_ova_rule_manifest, VN_SEV_ERROR, ova->mf_name, d->line,
+                                    "lists %s, which is not in the package", d->name);
             continue;
         }
         char hex[129];
@@ -860,7 +846,8 @@ int vn_ova_verify_manifest(vn_ova *ova, vn_findings *out, vn_error *err)
         if (rc != VN_OK)
             return rc;
         if (strcmp(hex, d->hex) != 0) {
-            vn_finding *f = problem(out, &vn_ova_rule_manifest, VN_SEV_ERROR, d->name, 0,
+            vn_finding *f =
+                vn_findings_problem(out, &vn_ova_rule_manifest, VN_SEV_ERROR, d->name, 0,
                                     "%s digest differs from the manifest (%s line %d): the "
                                     "file is corrupt or was changed (file %s, manifest %s)",
                                     vn_digest_alg_name(d->alg), ova->mf_name, d->line, hex, d->hex);
@@ -875,15 +862,16 @@ int vn_ova_verify_manifest(vn_ova *ova, vn_findings *out, vn_error *err)
         }
     }
     if (absent > 20)
-        problem(out, &vn_ova_rule_manifest, VN_SEV_ERROR, ova->mf_name, 0,
-                "and %zu more names that are not in the package", absent - 20);
+        vn_findings_problem(out, &vn_ova_rule_manifest, VN_SEV_ERROR, ova->mf_name, 0,
+                            "and %zu more names that are not in the package", absent - 20);
     for (size_t i = 0; i < ova->n; i++) {
         const char *name = ova->m[i].name;
         if (!strcmp(name, ova->mf_name) || ends_with(name, ".cert"))
             continue;
         if (!vn_ova_manifest_find(ova, name))
-            problem(out, &vn_ova_rule_manifest, VN_SEV_WARNING, name, 0,
-                    "not listed in the manifest %s (its integrity is not checked)", ova->mf_name);
+            vn_findings_problem(out, &vn_ova_rule_manifest, VN_SEV_WARNING, name, 0,
+                                "not listed in the manifest %s (its integrity is not checked)",
+                                ova->mf_name);
     }
     return VN_OK;
 }

@@ -551,21 +551,15 @@ unsigned long long vn_ovf_capacity(const char *capacity, const char *units)
 
 static vn_finding *bad(vn_findings *out, vn_severity sev, const char *key, int line,
                        const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-
 static vn_finding *bad(vn_findings *out, vn_severity sev, const char *key, int line,
                        const char *fmt, ...)
 {
-    vn_finding *f = vn_findings_add(out, &vn_ovf_rule_structure, key, "-", "-");
-    f->severity = sev;
-    f->fixable = 0;
-    f->line = line;
     char msg[768];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    f->note = vn_xstrdup(msg);
-    return f;
+    return vn_findings_problem(out, &vn_ovf_rule_structure, sev, key, line, "%s", msg);
 }
 
 static int is_controller(int type)

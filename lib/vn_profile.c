@@ -1,5 +1,7 @@
 #include "vn_profile.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -178,6 +180,22 @@ vn_finding *vn_findings_add(vn_findings *f, const vn_rule *rule, const char *key
     x->current = dup_or_null(current);
     x->wanted = dup_or_null(wanted);
     x->fixable = 1;
+    return x;
+}
+
+vn_finding *vn_findings_problem(vn_findings *f, const vn_rule *rule, vn_severity sev,
+                                const char *key, int line, const char *fmt, ...)
+{
+    vn_finding *x = vn_findings_add(f, rule, key, "-", "-");
+    x->severity = sev;
+    x->fixable = 0;
+    x->line = line;
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    x->note = vn_xstrdup(msg);
     return x;
 }
 

@@ -70,6 +70,12 @@ typedef struct vn_findings {
 
 vn_finding *vn_findings_add(vn_findings *f, const vn_rule *rule, const char *key,
                             const char *current, const char *wanted);
+/* A finding that needs a person (not fixable), with no current/wanted
+ * value ("-"): a problem of a package or a document rather than of a
+ * setting. The note is formatted like printf. */
+vn_finding *vn_findings_problem(vn_findings *f, const vn_rule *rule, vn_severity sev,
+                                const char *key, int line, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
 void vn_findings_free(vn_findings *f);
 /* Count of findings at or above `sev`. */
 size_t vn_findings_count(const vn_findings *f, vn_severity sev);
