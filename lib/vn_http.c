@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "vn_httpconn.h"
 #include "vn_knownhosts.h"
@@ -67,6 +68,11 @@ struct vn_http {
     /* vn_http_parse_reply: the reply comes from memory, not a connection. */
     const char *mem;
     size_t mem_len, mem_pos;
+    /* vn_http_get_url_fd: the body goes to sink_fd, not to memory. */
+    int sinking;
+    int sink_fd;
+    int sink_errno;
+    unsigned long long sink_bytes;
 };
 
 /* How a request ended, for the message. */
@@ -79,6 +85,7 @@ typedef enum {
     REQ_TIMEOUT,   /* the request deadline passed after sending */
     REQ_TOO_BIG,   /* the body passed max_response */
     REQ_NOT_HTTP,  /* the reply is not HTTP/1.x */
+    REQ_SINK,      /* writing the body to the caller's file failed (sink_errno) */
 } req_result;
 
 void vn_http_global_cleanup(void)
@@ -486,6 +493,9 @@ static int request_error(vn_http *h, req_result r, const vn_conn_diag *d, vn_err
         return vn_fail(err, VN_ERUNTIME, w,
                        "the response is larger than %zu bytes (expected a smaller reply)",
                        h->max_response);
+    case REQ_SINK:
+        return vn_fail(err, VN_ERUNTIME, w, "cannot write the download (%s)",
+                       strerror(h->sink_errno));
     case REQ_NOT_HTTP:
         return vn_fail(err, VN_ERUNTIME, w,
                        "the server's reply is not HTTP (expected \"HTTP/1.1 NNN ...\")");
@@ -544,6 +554,10 @@ static int fill(vn_http *h, int64_t deadline, vn_conn_diag *d)
         memcpy(h->in.data + h->in.len, h->mem + h->mem_pos, (size_t)r);
         h->mem_pos += (size_t)r;
     } else {
+        /* A streamed download may take longer than one request timeout:
+         * there the timeout bounds each wait for more bytes. */
+        if (h->sinking)
+            deadline = vn_now_ms() + h->timeout_ms;
         r = vn_conn_read(h->conn, h->in.data + h->in.len, 16384, deadline, d);
     }
     if (r > 0) {
@@ -647,6 +661,21 @@ static req_result parse_head(vn_http *h, const char *p, size_t hlen, reply_head 
 /* Appends n bytes of h->in to the reply body, within the limit. */
 static req_result take_body(vn_http *h, vn_buf *resp, size_t n, size_t *got)
 {
+    if (h->sinking) {
+        for (size_t off = 0; off < n;) {
+            ssize_t w = write(h->sink_fd, h->in.data + off, n - off);
+            if (w < 0 && errno == EINTR)
+                continue;
+            if (w <= 0) {
+                h->sink_errno = w < 0 ? errno : EIO;
+                return REQ_SINK;
+            }
+            off += (size_t)w;
+        }
+        h->sink_bytes += n;
+        consume(h, n);
+        return REQ_OK;
+    }
     if (n > h->max_response - *got)
         return REQ_TOO_BIG;
     vn_buf_add(resp, h->in.data, n);
@@ -710,7 +739,7 @@ static req_result read_chunked(vn_http *h, vn_buf *resp, size_t *got, int64_t de
             } while (len > 0);
             return REQ_OK;
         }
-        if (size > h->max_response)
+        if (size > h->max_response && !h->sinking)
             return REQ_TOO_BIG;
         r = read_exact(h, size, resp, got, deadline, d);
         if (r != REQ_OK)
@@ -768,8 +797,9 @@ static req_result read_reply(vn_http *h, int head_only, vn_buf *resp, long *stat
     else if (rh.chunked)
         r = read_chunked(h, resp, &got, deadline, d);
     else if (rh.has_length)
-        r = rh.length > h->max_response ? REQ_TOO_BIG
-                                        : read_exact(h, rh.length, resp, &got, deadline, d);
+        r = rh.length > h->max_response && !h->sinking
+                ? REQ_TOO_BIG
+                : read_exact(h, rh.length, resp, &got, deadline, d);
     else {
         *keep = 0;
         r = read_until_close(h, resp, &got, deadline, d);
@@ -996,6 +1026,32 @@ int vn_http_get_url(vn_http *h, const vn_tls *other, const char *url, vn_buf *re
         rc = vn_http_get(use, path.data, resp, status, err);
     vn_http_close(temp);
     vn_buf_free(&path);
+    return rc;
+}
+
+int vn_http_get_url_fd(vn_http *h, const vn_tls *other, const char *url, int fd,
+                       unsigned long long *bytes, long *status, vn_error *err)
+{
+    if (status)
+        *status = 0;
+    if (bytes)
+        *bytes = 0;
+    vn_buf path = VN_BUF_INIT, scratch = VN_BUF_INIT;
+    vn_http *use, *temp;
+    int rc = url_handle(h, other, url, &path, &use, &temp, err);
+    if (rc == VN_OK) {
+        use->sinking = 1;
+        use->sink_fd = fd;
+        use->sink_errno = 0;
+        use->sink_bytes = 0;
+        rc = vn_http_get(use, path.data, &scratch, status, err);
+        use->sinking = 0;
+        if (bytes)
+            *bytes = use->sink_bytes;
+    }
+    vn_http_close(temp);
+    vn_buf_free(&path);
+    vn_buf_free(&scratch);
     return rc;
 }
 

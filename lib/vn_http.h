@@ -88,6 +88,15 @@ int vn_http_put_url(vn_http *h, const vn_tls *other, const char *url, const void
 int vn_http_get_url(vn_http *h, const vn_tls *other, const char *url, vn_buf *resp, long *status,
                     vn_error *err);
 
+/* GET on such a URL with the reply body written to `fd` as it arrives
+ * (a disk download: never held in memory, no size limit); *bytes is the
+ * body's length. The body is written whatever the status (the caller
+ * judges `status` and discards the file when it is not 200). The request
+ * timeout bounds each wait for more bytes instead of the whole download.
+ * A failed write is VN_ERUNTIME "cannot write the download (REASON)". */
+int vn_http_get_url_fd(vn_http *h, const vn_tls *other, const char *url, int fd,
+                       unsigned long long *bytes, long *status, vn_error *err);
+
 /* Splits such a URL into `origin` ("https://host:port", lower case, the
  * default port filled in, "*" resolved against `h`) and `path` ("/..." with
  * the query). Returns VN_OK or VN_EINPUT. */

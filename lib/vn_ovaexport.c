@@ -57,7 +57,14 @@ static void vm_name(const vn_vmx *vmx, const char *vmx_path, char *out, size_t n
         out[len - 4] = '\0';
 }
 
-/* Opens every disk the VMX names, relative to the VMX's folder. */
+/* Where errors about the input are placed: the VMX, or the API VM. */
+static const char *where_of(const vn_ovaexp_opts *o)
+{
+    return o->vmx ? o->source : o->vmx_path;
+}
+
+/* Opens every disk the VMX names, relative to the VMX's folder (or, for a
+ * VM read through the API, the local file given for it). */
 static int open_disks(job *j, vn_error *err)
 {
     vn_vmx_hw *hw = vn_xmalloc(sizeof(*hw));
@@ -66,19 +73,20 @@ static int open_disks(job *j, vn_error *err)
     size_t nd = vn_vmx_hw_disks(hw, devs, VN_VMX_HW_MAX);
     int rc = VN_OK;
     if (nd == 0)
-        rc = vn_fail(err, VN_EINPUT, j->o->vmx_path,
+        rc = vn_fail(err, VN_EINPUT, where_of(j->o),
                      "the VM has no disk (expected scsiX:Y, nvmeX:Y or sataX:Y with a fileName)");
     else if (nd > VN_OVAEXP_MAX_DISKS)
-        rc = vn_fail(err, VN_EINPUT, j->o->vmx_path, "%zu disks (expected at most %d)", nd,
+        rc = vn_fail(err, VN_EINPUT, where_of(j->o), "%zu disks (expected at most %d)", nd,
                      VN_OVAEXP_MAX_DISKS);
-    const char *slash = strrchr(j->o->vmx_path, '/');
-    int dirlen = slash ? (int)(slash - j->o->vmx_path) : 1;
-    const char *dir = slash ? j->o->vmx_path : ".";
+    const char *vp = j->o->vmx ? "" : j->o->vmx_path;
+    const char *slash = strrchr(vp, '/');
+    int dirlen = slash ? (int)(slash - vp) : 1;
+    const char *dir = slash ? vp : ".";
     char stem[128];
     stem_of(j->o->out_path, stem, sizeof(stem));
     for (size_t i = 0; i < nd && rc == VN_OK; i++) {
         vn_ovaexp_disk *d = &j->res->disks[i];
-        if (devs[i]->file[0] == '/')
+        if (devs[i]->file[0] == '/' || j->o->vmx)
             snprintf(d->source, sizeof(d->source), "%s", devs[i]->file);
         else
             snprintf(d->source, sizeof(d->source), "%.*s/%s", dirlen, dir, devs[i]->file);
@@ -86,18 +94,18 @@ static int open_disks(job *j, vn_error *err)
         j->ide[i] = devs[i]->bus == VN_BUS_IDE;
         snprintf(d->href, sizeof(d->href), "%s-disk%zu.vmdk", stem, i + 1);
         vn_error e2 = {0};
-        if (vn_vmdk_open(d->source, 0, &j->src[i], &e2) != VN_OK) {
+        const char *file = j->o->vmx ? j->o->disk_files[i] : d->source;
+        if (vn_vmdk_open(file, 0, &j->src[i], &e2) != VN_OK) {
             char key[64];
             snprintf(key, sizeof(key), "%s.fileName", devs[i]->prefix);
-            rc = vn_fail_at(err, VN_EINPUT, j->o->vmx_path, vn_vmx_line(j->vmx, key), "%s: %s%s%s",
-                            key, e2.where[0] ? e2.where : d->source, e2.where[0] ? ": " : "",
-                            e2.msg);
+            rc = vn_fail_at(err, VN_EINPUT, where_of(j->o), vn_vmx_line(j->vmx, key), "%s: %s%s%s",
+                            key, e2.where[0] ? e2.where : file, e2.where[0] ? ": " : "", e2.msg);
             break;
         }
         vn_vmdk_info info;
         vn_vmdk_get_info(j->src[i], &info);
         if (strcmp(info.format, "raw") == 0)
-            j->rawfd[i] = open(d->source, O_RDONLY | O_CLOEXEC);
+            j->rawfd[i] = open(file, O_RDONLY | O_CLOEXEC);
         j->res->disks[i].capacity = (j->src[i]->size + 511) / 512 * 512;
         j->res->ndisks = i + 1;
     }
@@ -118,7 +126,7 @@ static int render_ovf(job *j, int placeholder, vn_buf *out, vn_error *err)
     vn_ovfw_disk disks[VN_OVAEXP_MAX_DISKS];
     fill_ovf_disks(j->res, disks, placeholder);
     vn_ovfw_input in = {.vmx = j->vmx,
-                        .vmx_name = j->o->vmx_path,
+                        .vmx_name = where_of(j->o),
                         .rel = j->res->rel,
                         .name = j->res->name,
                         .disks = disks,
@@ -233,11 +241,13 @@ int vn_ova_export(const vn_ovaexp_opts *o, vn_ovaexp_result *res, vn_error *err)
     job j = {.o = o, .res = res};
     for (size_t i = 0; i < VN_OVAEXP_MAX_DISKS; i++)
         j.rawfd[i] = -1;
-    int rc = vn_vmx_load(o->vmx_path, &j.vmx, err);
-    if (rc != VN_OK)
+    int rc = VN_OK;
+    if (o->vmx)
+        j.vmx = (vn_vmx *)o->vmx; /* borrowed: never changed, not freed */
+    else if ((rc = vn_vmx_load(o->vmx_path, &j.vmx, err)) != VN_OK)
         return rc;
     char lock[256];
-    if (vn_vm_in_use(o->vmx_path, lock, sizeof(lock))) {
+    if (!o->vmx && vn_vm_in_use(o->vmx_path, lock, sizeof(lock))) {
         rc = vn_fail(err, VN_ERUNTIME, o->vmx_path,
                      "the VM is running or its files are in use (lock %s; expected a powered-off "
                      "VM: shut it down first)",
@@ -249,14 +259,14 @@ int vn_ova_export(const vn_ovaexp_opts *o, vn_ovaexp_result *res, vn_error *err)
         const char *g = vn_vmx_get(j.vmx, "guestOS");
         res->rel = g ? vn_release_from_guest(g) : NULL;
         if (!res->rel) {
-            rc = vn_fail_at(err, VN_EINPUT, o->vmx_path, vn_vmx_line(j.vmx, "guestOS"),
+            rc = vn_fail_at(err, VN_EINPUT, where_of(o), vn_vmx_line(j.vmx, "guestOS"),
                             "guestOS \"%s\" names no ESXi release (expected vmkernel6..9, or "
                             "--esxi VER)",
                             g ? g : "");
             goto out;
         }
     }
-    vm_name(j.vmx, o->vmx_path, res->name, sizeof(res->name));
+    vm_name(j.vmx, o->vmx ? o->source : o->vmx_path, res->name, sizeof(res->name));
     char stem[128];
     stem_of(o->out_path, stem, sizeof(stem));
     snprintf(res->ovf, sizeof(res->ovf), "%s.ovf", stem);
@@ -277,6 +287,7 @@ out:
             if (j.rawfd[i] >= 0)
                 close(j.rawfd[i]);
         }
-    vn_vmx_free(j.vmx);
+    if (!o->vmx)
+        vn_vmx_free(j.vmx);
     return rc;
 }

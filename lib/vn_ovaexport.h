@@ -21,6 +21,7 @@
 
 #include "vn_error.h"
 #include "vn_release.h"
+#include "vn_vmx.h"
 
 #define VN_OVAEXP_MAX_DISKS 64
 
@@ -28,13 +29,21 @@ typedef void (*vn_ovaexp_progress)(void *ctx, size_t disk, size_t ndisks, const 
                                    uint64_t done, uint64_t total);
 
 typedef struct vn_ovaexp_opts {
-    const char *vmx_path;
+    const char *vmx_path; /* the VM folder's .vmx (NULL when `vmx` is given) */
     const char *out_path;
     const vn_release *rel; /* NULL: the release the VMX's guestOS names */
     unsigned props;        /* VN_PROP_* bits (vn_ovfw.h) */
     int threads;           /* 0: every online CPU */
     vn_ovaexp_progress progress;
     void *progress_ctx;
+    /* A VM read through the API instead of a folder (vn_vimexport): its
+     * configuration as .vmx keys (displayName the VM's name), the local
+     * file of each disk in vn_vmx_hw_disks() order (downloaded
+     * streamOptimized VMDKs), and the name errors give as their place. No
+     * lock check: the caller checked the power state. */
+    const vn_vmx *vmx;
+    const char *const *disk_files;
+    const char *source;
 } vn_ovaexp_opts;
 
 typedef struct vn_ovaexp_disk {

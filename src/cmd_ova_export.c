@@ -5,8 +5,10 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cli_conn.h"
 #include "vn_ovaexport.h"
 #include "vn_ovfw.h"
+#include "vn_vimexport.h"
 
 typedef struct progress {
     int shown;
@@ -94,13 +96,80 @@ static void report(const cli_ctx *ctx, const char *out, unsigned props, const vn
     }
 }
 
+static void on_download(void *ctx, size_t disk, size_t ndisks, unsigned long long bytes)
+{
+    (void)ctx;
+    fprintf(stderr, "\r\033[Kdownloading disk %zu/%zu: %.1f MiB", disk + 1, ndisks,
+            mib((uint64_t)bytes));
+}
+
+/* --vm NAME: the VM through the API (vn_vimexport), same options. */
+static int run_vm_export(const cli_cmd *cmd, cli_ctx *ctx, cli_args *args, const char *vm,
+                         const vn_ovaexp_opts *eo, progress *shown)
+{
+    vn_conn conn;
+    vn_vim *vim = NULL;
+    int rc = cli_conn_open(cmd, ctx, args, &conn, &vim);
+    if (rc != VN_OK) {
+        vn_conn_free(&conn);
+        return rc;
+    }
+    vn_vmexport_opts o = {.vm_name = vm,
+                          .out_path = eo->out_path,
+                          .rel = eo->rel,
+                          .props = eo->props,
+                          .threads = eo->threads,
+                          .tls = &conn.tls,
+                          .progress = eo->progress,
+                          .progress_ctx = eo->progress_ctx};
+    if (eo->progress) {
+        o.download = on_download;
+        shown->shown = 1;
+    }
+    vn_error err = {0};
+    vn_ovaexp_result *r = calloc(1, sizeof(*r));
+    if (!r)
+        rc = cli_fail(VN_ERUNTIME, NULL, "out of memory");
+    else
+        rc = vn_vm_export(vim, &o, r, &err);
+    if (shown->shown)
+        fputs("\r\033[K", stderr);
+    if (r && rc == VN_OK)
+        report(ctx, eo->out_path, o.props, r);
+    else if (r)
+        cli_report(&err);
+    free(r);
+    vn_vim_close(vim);
+    vn_conn_free(&conn);
+    return rc;
+}
+
 static int run_export(const cli_cmd *cmd, cli_ctx *ctx, cli_args *args)
 {
     const char *out = cli_get(cmd, args, "output");
+    const char *vm = cli_get(cmd, args, "vm");
+    if (vm && args->npos)
+        return cli_fail(VN_EINPUT, args->pos[0],
+                        "a VMX and --vm %s (expected one of FILE.vmx or --vm NAME)", vm);
+    if (!vm && !args->npos)
+        return cli_fail(VN_EINPUT, "ova export",
+                        "nothing to export (expected FILE.vmx or --vm NAME)");
+    if (vm && !*vm)
+        return cli_fail(VN_EINPUT, "--vm", "empty (expected the VM's name)");
+    static const char *const conn_opts[] = {
+        "url",        "user",       "password-file", "insecure", "ca-file", "known-hosts",
+        "thumbprint", "datacenter", "datastore",     "pool",     "folder",  "host",
+        NULL};
+    for (int i = 0; !vm && conn_opts[i]; i++)
+        if (cli_has(cmd, args, conn_opts[i]))
+            return cli_fail(VN_EINPUT, args->pos[0],
+                            "--%s is a connection option (expected it only with --vm NAME)",
+                            conn_opts[i]);
     if (!out)
         return cli_fail(VN_EINPUT, "--output", "missing (expected -o OUT.ova)");
     vn_error err = {0};
-    vn_ovaexp_opts o = {.vmx_path = args->pos[0], .out_path = out, .props = VN_PROPS_ALL};
+    vn_ovaexp_opts o = {
+        .vmx_path = vm ? NULL : args->pos[0], .out_path = out, .props = VN_PROPS_ALL};
     const char *props = cli_get(cmd, args, "props");
     if (props && vn_ovf_props_parse(props, "--props", &o.props, &err) != VN_OK)
         return cli_report(&err);
@@ -121,6 +190,8 @@ static int run_export(const cli_cmd *cmd, cli_ctx *ctx, cli_args *args)
         o.progress = on_progress;
         o.progress_ctx = &shown;
     }
+    if (vm)
+        return run_vm_export(cmd, ctx, args, vm, &o, &shown);
     vn_ovaexp_result *r = calloc(1, sizeof(*r));
     if (!r)
         return cli_fail(VN_ERUNTIME, NULL, "out of memory");
@@ -144,13 +215,17 @@ static const cli_opt opts[] = {
     {"esxi", 0, "VER", "the ESXi release inside (default: from the VMX's guestOS)",
      "6.0 6.5 6.7 7.0 7.0U1 7.0U2+ 8.0 9.0"},
     {"threads", 0, "N", "threads compressing the disks (default: one per CPU)", NULL},
+    {"vm", 0, "NAME",
+     "export this powered-off VM or template through the vSphere API instead of a VMX", NULL},
+    CLI_CONN_OPTS,
     {0},
 };
 
 const cli_cmd cmd_ova_export = {
     "ova export",
-    "FILE.vmx -o OUT.ova [--props LIST] [--esxi VER] [--threads N]",
-    "Export a powered-off Nested ESXi VM folder as an OVA",
+    "{FILE.vmx | --vm NAME} -o OUT.ova [--props LIST] [--esxi VER] [--threads N] "
+    "[connection options]",
+    "Export a powered-off Nested ESXi VM (folder or through the API) as an OVA",
     "Writes OUT.ova from FILE.vmx and the disks it names (scsi, nvme and sata fileName\n"
     "entries, relative to the VMX; raw images and every VMDK kind vnest reads). The archive\n"
     "is ustar, in the order importers want: NAME.ovf, NAME.mf (SHA256 lines for every other\n"
@@ -166,12 +241,23 @@ const cli_cmd cmd_ova_export = {
     "\n"
     "A running VM (a .lck lock beside the VMX) is refused. The OVA is written to\n"
     ".OUT.ova.part beside OUT and renamed when complete: after an error or a crash there is\n"
-    "no partial OUT.ova. Progress is shown on a terminal.",
+    "no partial OUT.ova. Progress is shown on a terminal.\n"
+    "\n"
+    "--vm NAME exports a powered-off VM or template through the vSphere API instead (vCenter\n"
+    "or ESXi): the descriptor is made from its configuration (guest type, hardware version,\n"
+    "CPUs, memory, controllers, disks, NICs and their networks, nested HV, firmware, Secure\n"
+    "Boot, extraConfig) by the same code, and the disks come through an export lease\n"
+    "(VirtualMachine.ExportVm, HttpNfcLease): each is downloaded as a streamOptimized VMDK to\n"
+    "a temporary file beside OUT.ova, then re-encoded into the OVA as above. The lease is\n"
+    "completed after the last download and aborted on any failure; the temporary files are\n"
+    "removed in every case. A VM that is powered on or suspended is refused (exit "
+    "3)." CLI_CONN_HELP,
     "$ vnest ova export esxi-01/esxi-01.vmx -o esxi-01.ova\n"
     "$ vnest ova export lab/esxi8/esxi8.vmx -o Nested_ESXi8.ova --props hostname,ipaddress,"
     "netmask,gateway,dns,password\n"
-    "$ vnest --json ova export esxi-01/esxi-01.vmx -o esxi-01.ova | jq '.disks[].size'",
-    1,
+    "$ vnest --json ova export esxi-01/esxi-01.vmx -o esxi-01.ova | jq '.disks[].size'\n"
+    "$ GOVC_URL=vc.lab vnest ova export --vm esxi8-template -o esxi8.ova",
+    0,
     1,
     opts,
     run_export,

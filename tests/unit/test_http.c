@@ -961,6 +961,52 @@ TEST(response_limit)
     vn_http_close(h);
 }
 
+/* vn_http_get_url_fd: the body goes to a file as it arrives, with no
+ * response limit, framed by Content-Length or chunks; a write error is one
+ * line, and the handle works afterwards. */
+TEST(get_url_fd)
+{
+    NEED_SERVERS();
+    vn_error err;
+    vn_tls tls = {0};
+    tls.ca_file = g_cert;
+    vn_http *h = open_tls(&tls, &err);
+    CHECK(h != NULL);
+    if (!h)
+        return;
+    vn_http_set_max_response(h, 1000);
+    char path[128];
+    snprintf(path, sizeof(path), "%s/dl", g_dir);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    CHECK(fd >= 0);
+    unsigned long long bytes = 0;
+    long status = 0;
+    CHECK_INT(vn_http_get_url_fd(h, NULL, "https://*/big", fd, &bytes, &status, &err), VN_OK);
+    CHECK_INT(status, 200);
+    CHECK_INT(bytes, 2000);
+    CHECK_INT(vn_http_get_url_fd(h, NULL, "https://*/chunked", fd, &bytes, &status, &err), VN_OK);
+    CHECK_INT(status, 200);
+    close(fd);
+    char *text = read_text(path);
+    CHECK(text != NULL);
+    if (text) {
+        CHECK_INT(strlen(text), 2000 + bytes);
+        CHECK(strspn(text, "x") == 2000);
+        CHECK_HAS(text + 2000, "/chunked\n");
+    }
+    free(text);
+    fd = open(path, O_RDONLY);
+    vn_error_clear(&err);
+    CHECK_INT(vn_http_get_url_fd(h, NULL, "https://*/big", fd, &bytes, &status, &err), VN_ERUNTIME);
+    CHECK_HAS(err.msg, "cannot write the download (");
+    close(fd);
+    vn_buf resp = VN_BUF_INIT;
+    CHECK_INT(post(h, "/sdk", "<x/>", &resp, &status, &err), VN_OK);
+    CHECK_INT(status, 200);
+    vn_buf_free(&resp);
+    vn_http_close(h);
+}
+
 /* ---- Keep-alive, cookies, dup ---- */
 
 TEST(keep_alive)
@@ -1389,6 +1435,7 @@ int main(void)
     RUN(request_timeout);
     RUN(any_status_is_a_reply);
     RUN(response_limit);
+    RUN(get_url_fd);
     RUN(keep_alive);
     RUN(cookies_shared_with_dup);
     RUN(dups_in_threads);

@@ -1,6 +1,7 @@
 // Command vcsim starts govmomi's vSphere simulator (vcsim, Debian's
 // golang-github-vmware-govmomi-dev 0.24.2) for vnest's tests, plus one TEST
-// EXTENSION that vcsim lacks: HostNetworkSystem.UpdatePortGroup (ext.go), and
+// EXTENSION that vcsim lacks: HostNetworkSystem.UpdatePortGroup (ext.go),
+// VirtualMachine.ExportVm with a simulated export lease (export_ext.go), and
 // an opt-in one, -ext-guestops DIR: simulated guest operations (VMware Tools)
 // on a simulated ESXi root per VM (guestops.go).
 //
@@ -151,6 +152,11 @@ func main() {
 	}
 
 	s := m.Service.NewServer()
+	if !*stock {
+		// TEST EXTENSION: ExportVm and its lease's disk URLs (export_ext.go).
+		// Before any request: nobody knows the port yet.
+		s.Config.Handler = exportExt(s.Config.Handler)
+	}
 	if *record != "" {
 		if err := os.MkdirAll(*record, 0o755); err != nil {
 			die("-record: %v", err)
