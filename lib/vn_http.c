@@ -809,6 +809,21 @@ static req_result read_reply(vn_http *h, int head_only, vn_buf *resp, long *stat
     return r;
 }
 
+/* A large body (a disk, an ISO) in 1 MiB pieces: the request timeout bounds
+ * each piece, not the whole upload, which may rightly take longer on a
+ * slow link. */
+static int write_body(vn_http *h, const char *body, size_t len, vn_conn_diag *d)
+{
+    while (len > 0) {
+        size_t n = len < ((size_t)1 << 20) ? len : ((size_t)1 << 20);
+        if (vn_conn_write(h->conn, body, n, vn_now_ms() + h->timeout_ms, d) != 0)
+            return -1;
+        body += n;
+        len -= n;
+    }
+    return 0;
+}
+
 /* Sends one request and reads its reply, reconnecting once when a
  * kept-alive connection turns out to be closed before any reply. */
 static int perform(vn_http *h, const char *method, const char *path, const char *headers,
@@ -851,8 +866,10 @@ static int perform(vn_http *h, const char *method, const char *path, const char 
         }
         r = REQ_OK;
         if (vn_conn_write(h->conn, req.data, req.len, deadline, &d) != 0 ||
-            (body && !inline_body && vn_conn_write(h->conn, body, len, deadline, &d) != 0))
+            (body && !inline_body && write_body(h, body, len, &d) != 0))
             r = d.status == VN_CONN_TIMEOUT ? REQ_TIMEOUT : REQ_SEND;
+        if (body && !inline_body)
+            deadline = vn_now_ms() + h->timeout_ms; /* the reply's wait starts now */
         int keep = 0;
         if (r == REQ_OK)
             r = read_reply(h, strcmp(method, "HEAD") == 0, resp, status, &keep, deadline, &d);

@@ -67,9 +67,12 @@ int vn_http_post(vn_http *h, const char *path, const char *soap_action, const ch
 int vn_http_get(vn_http *h, const char *path, vn_buf *resp, long *status, vn_error *err);
 
 /* PUTs `len` bytes of `data` to `path` on this handle's server, as
- * Content-Type application/octet-stream (a guest file upload); the reply
- * body goes to `resp`. Same conventions as vn_http_post: any HTTP status is
- * success here, the caller judges `status`. */
+ * Content-Type application/octet-stream (a guest file upload, an ISO, a
+ * disk: `data` may be a mapped file); the reply body goes to `resp`. Same
+ * conventions as vn_http_post: any HTTP status is success here, the caller
+ * judges `status`. A body over 64 KiB is sent in 1 MiB pieces, and the
+ * request timeout bounds each piece and then the wait for the reply, not
+ * the whole upload. */
 int vn_http_put(vn_http *h, const char *path, const void *data, size_t len, vn_buf *resp,
                 long *status, vn_error *err);
 

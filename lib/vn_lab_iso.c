@@ -5,9 +5,13 @@
  * temporary folder and uploaded to the datastore over HTTP (/folder). */
 #include "vn_lab_iso.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "vn_buf.h"
@@ -90,11 +94,20 @@ static int upload(vn_vim *vim, const vn_lab *lab, const char *file, vn_error *er
     rc = make_folder(vim, lab, err);
     if (rc != VN_OK)
         return rc;
-    char *data = NULL;
-    size_t len = 0;
-    rc = vn_file_read(file, &data, &len, err);
-    if (rc != VN_OK)
+    /* Mapped, not read: an installer ISO is hundreds of MiB. */
+    int fd = open(file, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0) {
+        rc = vn_fail(err, VN_ERUNTIME, file, "cannot read the ISO (%s)", strerror(errno));
+        if (fd >= 0)
+            close(fd);
         return rc;
+    }
+    size_t len = (size_t)st.st_size;
+    void *data = len ? mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0) : NULL;
+    close(fd);
+    if (len && data == MAP_FAILED)
+        return vn_fail(err, VN_ERUNTIME, file, "cannot map the ISO (%s)", strerror(errno));
     vn_buf path = VN_BUF_INIT, resp = VN_BUF_INIT, rel = VN_BUF_INIT;
     vn_buf_addf(&rel, "%s/%s-ks.iso", lab->lf->iso_folder, lab->lf->name);
     vn_buf_adds(&path, "/folder/");
@@ -108,7 +121,8 @@ static int upload(vn_vim *vim, const vn_lab *lab, const char *file, vn_error *er
     if (rc == VN_OK && (status < 200 || status > 299))
         rc = vn_fail(err, VN_ERUNTIME, vim->where, "uploading %s to %s: HTTP %ld", lab->iso_ds_path,
                      path.data, status);
-    free(data);
+    if (len)
+        munmap(data, len);
     vn_buf_free(&path);
     vn_buf_free(&resp);
     vn_buf_free(&rel);
