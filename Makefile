@@ -70,7 +70,7 @@ unit: $(UNIT_BIN)
 # The tests run the sanitizer build of everything (ASan+UBSan).
 check:
 	@scripts/deps.sh check
-	@$(MAKE) --no-print-directory BUILD=build/san SAN=1 all unit
+	@$(MAKE) -j2 --no-print-directory BUILD=build/san SAN=1 all unit
 	@$(MAKE) -j2 --no-print-directory -f fuzz/fuzz.mk
 	@tests/run.sh build/san
 
