@@ -61,26 +61,6 @@ fi
 
 # --- helpers -------------------------------------------------------------------
 
-# rec_mark, then rec_since [METHOD...]: how many request bodies vcsim
-# received since the mark (for these methods only, when named).
-rec_mark() { REC_MARK=$(find "$REC" -name '*.req.xml' | wc -l); }
-rec_since() {
-    local n=0 f b num m
-    for f in "$REC"/*.req.xml; do
-        [ -e "$f" ] || continue
-        b=${f##*/}
-        num=$((10#${b%%-*}))
-        [ "$num" -gt "$REC_MARK" ] || continue
-        if [ $# -eq 0 ]; then
-            n=$((n + 1))
-            continue
-        fi
-        for m in "$@"; do
-            [ "$b" = "${b%%-*}-$m.req.xml" ] && n=$((n + 1))
-        done
-    done
-    echo "$n"
-}
 WRITES=(CreateVM_Task CloneVM_Task ReconfigVM_Task PowerOnVM_Task PowerOffVM_Task
     MarkAsTemplate MarkAsVirtualMachine ShutdownGuest Destroy_Task)
 

@@ -50,19 +50,6 @@ if ! vcsim_start -api-version 6.7 -product-version 6.7.0 -record "$REC"; then
     exit 0
 fi
 
-rec_mark() { REC_MARK=$(find "$REC" -name '*.req.xml' | wc -l); }
-# rec_since METHOD: bodies of that method received since the mark.
-rec_since() {
-    local n=0 f b num
-    for f in "$REC"/*.req.xml; do
-        [ -e "$f" ] || continue
-        b=${f##*/}
-        num=$((10#${b%%-*}))
-        [ "$num" -gt "$REC_MARK" ] || continue
-        [ "$b" = "${b%%-*}-$1.req.xml" ] && n=$((n + 1))
-    done
-    echo "$n"
-}
 # one_error NAME RC REGEX: that status and one "vnest: " line matching REGEX.
 one_error() {
     if [ "$RC" -ne "$2" ]; then

@@ -60,19 +60,6 @@ if ! vcsim_start -api-version 6.7 -product-version 6.7.0 -record "$REC"; then
     exit 0
 fi
 
-rec_mark() { REC_MARK=$(find "$REC" -name '*.req.xml' | wc -l); }
-# rec_since METHOD...: bodies received since the mark for these methods.
-rec_since() {
-    local n=0 f b num m
-    for f in "$REC"/*.req.xml; do
-        [ -e "$f" ] || continue
-        b=${f##*/}
-        num=$((10#${b%%-*}))
-        [ "$num" -gt "$REC_MARK" ] || continue
-        for m in "$@"; do [ "$b" = "${b%%-*}-$m.req.xml" ] && n=$((n + 1)); done
-    done
-    echo "$n"
-}
 # last_body METHOD: the newest body of that method.
 last_body() { find "$REC" -name "*-$1.req.xml" | sort | tail -1; }
 

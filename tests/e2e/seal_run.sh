@@ -65,23 +65,6 @@ if ! vcsim_start -api-version 6.7 -product-version 6.7.0 -record "$REC" \
     exit 0
 fi
 
-rec_mark() { REC_MARK=$(find "$REC" -name '*.req.xml' | wc -l); }
-rec_since() { # [METHOD...]: bodies vcsim received since rec_mark
-    local n=0 f b m
-    for f in "$REC"/*.req.xml; do
-        [ -e "$f" ] || continue
-        b=${f##*/}
-        [ "$((10#${b%%-*}))" -gt "$REC_MARK" ] || continue
-        if [ $# -eq 0 ]; then
-            n=$((n + 1))
-            continue
-        fi
-        for m in "$@"; do
-            [ "$b" = "${b%%-*}-$m.req.xml" ] && n=$((n + 1))
-        done
-    done
-    echo "$n"
-}
 GUESTOPS=(InitiateFileTransferToGuest InitiateFileTransferFromGuest StartProgramInGuest
     ListProcessesInGuest)
 

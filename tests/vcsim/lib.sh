@@ -247,3 +247,24 @@ vcsim_stop() {
     _vcsim_pids=("${keep[@]}")
     ! _vcsim_alive "$pid"
 }
+
+# With `vcsim_start -record "$REC"`: rec_mark notes how many request bodies
+# the simulator has received; rec_since [METHOD...] prints how many came
+# since the mark (of these methods only, when named).
+rec_mark() { REC_MARK=$(find "$REC" -name '*.req.xml' | wc -l); }
+rec_since() {
+    local n=0 f b m
+    for f in "$REC"/*.req.xml; do
+        [ -e "$f" ] || continue
+        b=${f##*/}
+        [ "$((10#${b%%-*}))" -gt "$REC_MARK" ] || continue
+        if [ $# -eq 0 ]; then
+            n=$((n + 1))
+            continue
+        fi
+        for m in "$@"; do
+            [ "$b" = "${b%%-*}-$m.req.xml" ] && n=$((n + 1))
+        done
+    done
+    echo "$n"
+}
