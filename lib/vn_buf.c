@@ -118,3 +118,14 @@ char *vn_buf_detach(vn_buf *b, size_t *len)
     b->len = b->cap = 0;
     return p;
 }
+
+int vn_hexval(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}

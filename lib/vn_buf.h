@@ -35,4 +35,7 @@ void *vn_xrealloc(void *p, size_t n);
 char *vn_xstrdup(const char *s);
 char *vn_xstrndup(const char *s, size_t n);
 
+/* The value of a hexadecimal digit (either case), or -1. */
+int vn_hexval(int c);
+
 #endif

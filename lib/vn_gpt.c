@@ -88,17 +88,6 @@ void vn_gpt_guid_str(const uint8_t g[16], char out[37])
              g[12], g[13], g[14], g[15]);
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 int vn_gpt_guid_parse(const char *s, uint8_t g[16])
 {
     /* Text order of the 16 bytes: the first three fields are stored
@@ -113,7 +102,7 @@ int vn_gpt_guid_parse(const char *s, uint8_t g[16])
                 return -1;
             continue;
         }
-        int hi = hexval(s[i]), lo = hexval(s[i + 1]);
+        int hi = vn_hexval((unsigned char)s[i]), lo = vn_hexval((unsigned char)s[i + 1]);
         if (hi < 0 || lo < 0)
             return -1;
         g[order[k++]] = (uint8_t)(hi << 4 | lo);

@@ -10,21 +10,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "vn_buf.h"
 #include "vn_http.h"
 #include "vn_httpconn.h"
 
 #define VN_KNOWN_HOSTS_MAX ((size_t)16 << 20)
-
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 /* "AA:bb:..." (any case) of 20 or 32 bytes -> bytes; returns the count or 0. */
 size_t vn_parse_thumb(const char *s, size_t len, unsigned char out[32])
@@ -33,7 +23,7 @@ size_t vn_parse_thumb(const char *s, size_t len, unsigned char out[32])
         return 0;
     size_t n = (len + 1) / 3;
     for (size_t i = 0; i < n; i++) {
-        int hi = hexval((unsigned char)s[i * 3]), lo = hexval((unsigned char)s[i * 3 + 1]);
+        int hi = vn_hexval((unsigned char)s[i * 3]), lo = vn_hexval((unsigned char)s[i * 3 + 1]);
         if (hi < 0 || lo < 0 || (i + 1 < n && s[i * 3 + 2] != ':'))
             return 0;
         out[i] = (unsigned char)(hi << 4 | lo);

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vn_buf.h"
 #include "vn_file.h"
 
 static const char vmx_bom[3] = {'\xEF', '\xBB', '\xBF'};
@@ -72,17 +73,6 @@ static int is_ws(char c)
     return c == ' ' || c == '\t';
 }
 
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Copies at most 60 bytes of `s` for an error message, with non-printable
  * bytes shown as '?', so a corrupt file cannot put control codes on the
  * user's terminal. */
@@ -130,8 +120,8 @@ void vn_vmx_unescape(const char *text, size_t len, vn_buf *out)
     vn_buf_add(out, "", 0); /* a valid string even for an empty value */
     for (size_t i = 0; i < len; i++) {
         int hi, lo;
-        if (text[i] == '|' && i + 2 < len && (hi = hex_value(text[i + 1])) >= 0 &&
-            (lo = hex_value(text[i + 2])) >= 0) {
+        if (text[i] == '|' && i + 2 < len && (hi = vn_hexval((unsigned char)text[i + 1])) >= 0 &&
+            (lo = vn_hexval((unsigned char)text[i + 2])) >= 0) {
             vn_buf_addc(out, (char)(hi << 4 | lo));
             i += 2;
         } else {
