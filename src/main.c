@@ -20,21 +20,22 @@ extern const cli_cmd cmd_rules, cmd_vmx_check, cmd_vmx_fix, cmd_vmx_new, cmd_pro
     cmd_ova_import, cmd_lab_plan, cmd_lab_up, cmd_lab_status, cmd_lab_down;
 
 const cli_cmd *const cli_commands[] = {
-    &cmd_rules,        &cmd_vmx_check,   &cmd_vmx_new,   &cmd_vmx_fix,
-    &cmd_probe,        &cmd_api_about,   &cmd_vm_create, &cmd_vm_check,
-    &cmd_vm_fix,       &cmd_net_check,   &cmd_net_fix,   &cmd_template,
-    &cmd_deploy,       &cmd_doctor,      &cmd_ks_new,    &cmd_ks_check,
-    &cmd_iso_build,    &cmd_iso_inspect, &cmd_seal_list, &cmd_seal_script,
-    &cmd_disk_inspect, &cmd_disk_seal,   &cmd_seal_run,  &cmd_ova_export,
-    &cmd_ova_check,    &cmd_ova_import,  &cmd_lab_plan,  &cmd_lab_up,
-    &cmd_lab_status,   &cmd_lab_down,    NULL,
+    &cmd_rules,      &cmd_vmx_check,    &cmd_vmx_new,   &cmd_vmx_fix,
+    &cmd_probe,      &cmd_api_about,    &cmd_vm_create, &cmd_vm_check,
+    &cmd_vm_fix,     &cmd_net_check,    &cmd_net_fix,   &cmd_template,
+    &cmd_deploy,     &cmd_doctor,       &cmd_ks_new,    &cmd_ks_check,
+    &cmd_iso_build,  &cmd_iso_inspect,  &cmd_seal_list, &cmd_seal_script,
+    &cmd_seal_run,   &cmd_disk_inspect, &cmd_disk_seal, &cmd_ova_export,
+    &cmd_ova_check,  &cmd_ova_import,   &cmd_lab_plan,  &cmd_lab_up,
+    &cmd_lab_status, &cmd_lab_down,     NULL,
 };
 
 static const char overview[] =
     "vnest builds, checks, seals and deploys Nested ESXi (VMware ESXi running as a\n"
     "virtual machine) for vSphere labs. Every command applies one profile of rules\n"
     "(see 'vnest rules') to a surface: .vmx files, the vSphere API, OVF, kickstart\n"
-    "ISOs, in-guest scripts and offline boot disks.\n";
+    "ISOs, in-guest scripts and offline boot disks; 'vnest lab' composes them into a\n"
+    "whole lab from one file.\n";
 
 static void print_main_help(FILE *out)
 {
