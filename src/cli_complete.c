@@ -18,7 +18,10 @@ static void offer(const char *word, const char *prefix)
 /* Offers the next word of every command whose earlier words match. */
 static void complete_command_words(int nwords, char **words, const char *cur)
 {
-    char last[64] = "";
+    /* A noun repeats across its verbs, and its verbs need not be listed
+     * next to each other: each word is offered once. */
+    char offered[64][64];
+    int noffered = 0;
     for (int i = 0; cli_commands[i]; i++) {
         const char *w = cli_commands[i]->words;
         int k = 0;
@@ -32,9 +35,14 @@ static void complete_command_words(int nwords, char **words, const char *cur)
             continue;
         char next[64];
         snprintf(next, sizeof(next), "%.*s", (int)strcspn(w, " "), w);
-        if (strcmp(next, last) != 0) /* nouns repeat across their verbs */
-            offer(next, cur);
-        snprintf(last, sizeof(last), "%s", next);
+        int seen = 0;
+        for (int j = 0; j < noffered && !seen; j++)
+            seen = strcmp(offered[j], next) == 0;
+        if (seen)
+            continue;
+        offer(next, cur);
+        if (noffered < 64)
+            snprintf(offered[noffered++], sizeof(offered[0]), "%s", next);
     }
 }
 

@@ -20,6 +20,9 @@ for noun in $nouns; do
         done
     fi
 done
+# Each noun is offered once, wherever its verbs sit in the command table.
+dups=$(tr ' ' '\n' <<<"$nouns" | grep -v '^$' | sort | uniq -d | tr '\n' ' ')
+if [ -z "$dups" ]; then pass complete-nouns-once; else fail complete-nouns-once "offered twice: $dups"; fi
 want_cmds=("rules" "vmx check" "vmx fix" "vmx new" "probe")
 missing=()
 for c in "${want_cmds[@]}"; do
