@@ -53,17 +53,22 @@ int cli_conn_settings(const cli_cmd *cmd, const cli_args *args, vn_conn *c)
     return VN_OK;
 }
 
+int cli_conn_connect(const cli_ctx *ctx, vn_conn *conn, const char *insecure_source, vn_vim **vim)
+{
+    if (conn->tls.insecure && ctx->verbose >= 0)
+        fprintf(stderr, "vnest: warning: the server certificate is not verified (%s)\n",
+                insecure_source);
+    vn_error err = {0};
+    if (vn_vim_connect(conn, vim, &err) != VN_OK)
+        return cli_report(&err);
+    return VN_OK;
+}
+
 int cli_conn_open(const cli_cmd *cmd, const cli_ctx *ctx, const cli_args *args, vn_conn *conn,
                   vn_vim **vim)
 {
     int rc = cli_conn_settings(cmd, args, conn);
     if (rc != VN_OK)
         return rc;
-    if (conn->tls.insecure && ctx->verbose >= 0)
-        fputs("vnest: warning: the server certificate is not verified (--insecure)\n", stderr);
-    vn_error err = {0};
-    rc = vn_vim_connect(conn, vim, &err);
-    if (rc != VN_OK)
-        return cli_report(&err);
-    return VN_OK;
+    return cli_conn_connect(ctx, conn, "--insecure", vim);
 }

@@ -40,6 +40,11 @@
 /* Builds the settings from the environment and the flags; errors reported. */
 int cli_conn_settings(const cli_cmd *cmd, const cli_args *args, vn_conn *conn);
 
+/* Connect + login with settings already made, warning first when the
+ * certificate is not verified (`insecure_source` names where that came
+ * from: "--insecure", the lab file...); errors reported. */
+int cli_conn_connect(const cli_ctx *ctx, vn_conn *conn, const char *insecure_source, vn_vim **vim);
+
 /* Settings + connect + login; errors reported (returns the exit code). */
 int cli_conn_open(const cli_cmd *cmd, const cli_ctx *ctx, const cli_args *args, vn_conn *conn,
                   vn_vim **vim);

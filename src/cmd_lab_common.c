@@ -92,14 +92,13 @@ int lab_open(const cli_cmd *cmd, const cli_ctx *ctx, const cli_args *args, int v
     target_default(&lf->pool, c->pool, cmd, args, "pool");
     target_default(&lf->folder, c->folder, cmd, args, "folder");
     target_default(&lf->host, c->host, cmd, args, "host");
-    if (c->tls.insecure && ctx->verbose >= 0)
-        fputs("vnest: warning: the server certificate is not verified (insecure)\n", stderr);
     s->tty = !ctx->json && ctx->verbose >= 0 && isatty(2);
     s->lines = !ctx->json && ctx->verbose >= 0 && !s->tty;
     s->opts.note = on_note;
     s->opts.note_ctx = s;
-    if (vn_vim_connect(c, &s->vim, &err) != VN_OK)
-        return cli_report(&err);
+    rc = cli_conn_connect(ctx, c, "insecure", &s->vim);
+    if (rc != VN_OK)
+        return rc;
     if (s->tty)
         fprintf(stderr, "reading the inventory of %s", s->vim->where);
     rc = vn_lab_read(s->vim, lf, &s->lab, vms_only, &err);

@@ -78,24 +78,12 @@ static int run_import(const cli_cmd *cmd, cli_ctx *ctx, cli_args *args)
         vn_ova_report_free(&pkg);
         return cli_report(&err);
     }
-    unsigned long long largest = 0;
-    for (size_t i = 0; i < pkg.ova.n; i++)
-        if (pkg.ova.m[i].size > largest)
-            largest = pkg.ova.m[i].size;
 
     vn_conn conn;
     vn_vim *vim = NULL;
-    rc = cli_conn_settings(cmd, args, &conn);
-    if (rc == VN_OK) {
-        /* One PUT carries a whole disk: allow it 10 minutes plus a second
-         * per MiB (1 MiB/s at worst) instead of the 10-minute default. */
-        conn.tls.timeout_ms = 600000L + (long)(largest >> 20) * 1000L;
-        if (conn.tls.insecure && ctx->verbose >= 0)
-            fputs("vnest: warning: the server certificate is not verified (--insecure)\n", stderr);
-        rc = vn_vim_connect(&conn, &vim, &err);
-        if (rc != VN_OK)
-            cli_report(&err);
-    }
+    /* A disk upload may take long: vn_http's request timeout bounds each
+     * 1 MiB piece of it, not the whole. */
+    rc = cli_conn_open(cmd, ctx, args, &conn, &vim);
     if (rc != VN_OK) {
         vn_conn_free(&conn);
         vn_ova_import_props_free(resolved, nprops);
