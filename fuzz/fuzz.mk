@@ -5,6 +5,7 @@
 FUZZ_CC      ?= clang
 FUZZ_BUILD   ?= build/fuzz
 FUZZ_SECONDS ?= 60
+# libxml2: the peer of fuzz_xml_diff (vnest itself does not link it)
 PKGS_FUZZ     = libxml-2.0 openssl libcrypt zlib libdeflate libfyaml
 PKGS_LAZY     = libisoburn-1 libisofs-1 libburn-1 libarchive
 FUZZ_FLAGS    = -std=c11 -D_GNU_SOURCE -Ilib -g -O1 $(shell pkg-config --cflags $(PKGS_FUZZ) $(PKGS_LAZY))

@@ -1,5 +1,5 @@
 /* libFuzzer target for what vnest reads from a vSphere server: the SOAP
- * reply parser (hardened libxml2, fault decoding) and, on a parsed reply,
+ * reply parser (vn_xml, fault decoding) and, on a parsed reply,
  * the decoders that walk it: RetrieveResult objects into the API view of a
  * VM (devices, extraConfig, boot options), task updates and MOR reads.
  * Must never crash, leak or read out of bounds, whatever the server sends. */
@@ -13,7 +13,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static int on_obj(void *ctx, const vn_mor *obj, xmlNodePtr o)
+static int on_obj(void *ctx, const vn_mor *obj, const vn_xnode *o)
 {
     (void)ctx;
     vn_api_vm vm;
@@ -35,8 +35,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     vn_error err = {0};
     if (vn_soap_parse((const char *)data, size, 200, "fuzz", &r, &fault, &err) != VN_OK)
         return 0;
-    xmlNodePtr rv = vn_xn_first(r.result, "returnval");
-    for (xmlNodePtr o = vn_xn_first(rv, "objects"); o; o = vn_xn_next(o, "objects")) {
+    const vn_xnode *rv = vn_xn_first(r.result, "returnval");
+    for (const vn_xnode *o = vn_xn_first(rv, "objects"); o; o = vn_xn_next(o, "objects")) {
         vn_mor mor;
         vn_mor_from(vn_xn_first(o, "obj"), &mor);
         on_obj(NULL, &mor, o);

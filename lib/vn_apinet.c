@@ -1,6 +1,5 @@
 #include "vn_apinet.h"
 
-#include <libxml/tree.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,14 +63,14 @@ int vn_version_cmp(const char *a, const char *b)
 
 /* ---- reading ---- */
 
-static int tri(xmlNodePtr parent, const char *name)
+static int tri(const vn_xnode *parent, const char *name)
 {
     char buf[16];
     vn_xn_text(vn_xn_first(parent, name), buf, sizeof(buf));
     return !strcmp(buf, "true") ? 1 : !strcmp(buf, "false") ? 0 : -1;
 }
 
-static vn_netsec read_sec(xmlNodePtr sec)
+static vn_netsec read_sec(const vn_xnode *sec)
 {
     vn_netsec s = {tri(sec, "allowPromiscuous"), tri(sec, "macChanges"),
                    tri(sec, "forgedTransmits")};
@@ -79,7 +78,7 @@ static vn_netsec read_sec(xmlNodePtr sec)
 }
 
 /* A BoolPolicy's value: <x><inherited>..</inherited><value>..</value></x>. */
-static vn_netsec read_bool_policies(xmlNodePtr sec)
+static vn_netsec read_bool_policies(const vn_xnode *sec)
 {
     vn_netsec s = {tri(vn_xn_first(sec, "allowPromiscuous"), "value"),
                    tri(vn_xn_first(sec, "macChanges"), "value"),
@@ -87,22 +86,12 @@ static vn_netsec read_bool_policies(xmlNodePtr sec)
     return s;
 }
 
-/* Appends one element of a reply, re-serialised. The copy goes into a
- * document of its own first: libxml2 then declares on it every namespace
- * it uses that was declared higher up in the reply (vcsim declares its xsi
- * prefix on each <val>), so the fragment stands alone in our request. */
-static void dump_node(xmlNodePtr n, vn_buf *out)
+/* Appends one element of a reply, re-serialised as a fragment that stands
+ * alone: vcsim declares its xsi prefix on each <val>, a vCenter on the
+ * envelope, and either must still resolve inside our request. */
+static void dump_node(const vn_xnode *n, vn_buf *out)
 {
-    xmlDocPtr d = xmlNewDoc((const xmlChar *)"1.0");
-    xmlNodePtr c = d ? xmlDocCopyNode(n, d, 1) : NULL;
-    if (c) {
-        xmlDocSetRootElement(d, c);
-        xmlBufferPtr b = xmlBufferCreate();
-        if (b && xmlNodeDump(b, d, c, 0, 0) > 0)
-            vn_buf_add(out, xmlBufferContent(b), (size_t)xmlBufferLength(b));
-        xmlBufferFree(b);
-    }
-    xmlFreeDoc(d);
+    vn_xn_dump(n, out);
 }
 
 /* vCenter stores '/', '\' and '%' in entity names as %2f, %5c, %25. */
@@ -131,16 +120,16 @@ void vn_netpgs_init(vn_netpgs *p, const char *name)
     p->name = vn_xstrdup(name);
 }
 
-static void take_host(vn_netpgs *p, const vn_mor *obj, xmlNodePtr o)
+static void take_host(vn_netpgs *p, const vn_mor *obj, const vn_xnode *o)
 {
     char host_name[256];
     vn_prop_text(o, "name", host_name, sizeof(host_name));
     vn_mor netsys;
     vn_mor_from(vn_prop_find(o, "configManager.networkSystem"), &netsys);
-    xmlNodePtr list = vn_prop_find(o, "config.network.portgroup");
-    for (xmlNodePtr hp = vn_xn_first(list, "HostPortGroup"); hp;
+    const vn_xnode *list = vn_prop_find(o, "config.network.portgroup");
+    for (const vn_xnode *hp = vn_xn_first(list, "HostPortGroup"); hp;
          hp = vn_xn_next(hp, "HostPortGroup")) {
-        xmlNodePtr spec = vn_xn_first(hp, "spec");
+        const vn_xnode *spec = vn_xn_first(hp, "spec");
         char name[256];
         if (strcmp(vn_xn_text(vn_xn_first(spec, "name"), name, sizeof(name)), p->name) != 0)
             continue;
@@ -156,42 +145,42 @@ static void take_host(vn_netpgs *p, const vn_mor *obj, xmlNodePtr o)
         snprintf(pg->name, sizeof(pg->name), "%s", name);
         vn_xn_text(vn_xn_first(spec, "vlanId"), pg->vlan, sizeof(pg->vlan));
         vn_xn_text(vn_xn_first(spec, "vswitchName"), pg->vswitch, sizeof(pg->vswitch));
-        xmlNodePtr policy = vn_xn_first(spec, "policy");
+        const vn_xnode *policy = vn_xn_first(spec, "policy");
         pg->spec = read_sec(vn_xn_first(policy, "security"));
         pg->computed = read_sec(vn_xn_path(hp, "computedPolicy/security"));
         vn_buf rest = VN_BUF_INIT;
-        for (xmlNodePtr c = vn_xn_first(policy, NULL); c; c = vn_xn_next(c, NULL))
-            if (strcmp((const char *)c->name, "security") != 0)
+        for (const vn_xnode *c = vn_xn_first(policy, NULL); c; c = vn_xn_next(c, NULL))
+            if (strcmp(c->name, "security") != 0)
                 dump_node(c, &rest);
         pg->policy_rest = vn_buf_detach(&rest, NULL);
     }
 }
 
 /* Fills the port group's own properties (not its switch's). */
-static void read_dvpg(vn_dvpg *pg, const vn_mor *obj, xmlNodePtr o)
+static void read_dvpg(vn_dvpg *pg, const vn_mor *obj, const vn_xnode *o)
 {
     pg->mor = *obj;
     vn_prop_text(o, "name", pg->name, sizeof(pg->name));
     vn_prop_text(o, "key", pg->key, sizeof(pg->key));
     vn_prop_text(o, "config.configVersion", pg->config_version, sizeof(pg->config_version));
     vn_mor_from(vn_prop_find(o, "config.distributedVirtualSwitch"), &pg->dvs);
-    xmlNodePtr port = vn_prop_find(o, "config.defaultPortConfig");
-    xmlNodePtr mm = vn_xn_first(port, "macManagementPolicy");
+    const vn_xnode *port = vn_prop_find(o, "config.defaultPortConfig");
+    const vn_xnode *mm = vn_xn_first(port, "macManagementPolicy");
     pg->has_mac_policy = mm != NULL;
     pg->mac = read_sec(mm);
-    xmlNodePtr ml = vn_xn_first(mm, "macLearningPolicy");
+    const vn_xnode *ml = vn_xn_first(mm, "macLearningPolicy");
     pg->learning = tri(ml, "enabled");
     pg->flooding = tri(ml, "allowUnicastFlooding");
     char buf[32];
     vn_xn_text(vn_xn_first(ml, "limit"), buf, sizeof(buf));
     pg->limit = buf[0] ? strtol(buf, NULL, 10) : -1;
     vn_xn_text(vn_xn_first(ml, "limitPolicy"), pg->limit_policy, sizeof(pg->limit_policy));
-    xmlNodePtr sp = vn_xn_first(port, "securityPolicy");
+    const vn_xnode *sp = vn_xn_first(port, "securityPolicy");
     pg->has_security = sp != NULL;
     pg->legacy = read_bool_policies(sp);
 }
 
-static void take_dvpg(vn_netpgs *p, const vn_mor *obj, xmlNodePtr o)
+static void take_dvpg(vn_netpgs *p, const vn_mor *obj, const vn_xnode *o)
 {
     char name[256], plain[256];
     vn_prop_text(o, "name", name, sizeof(name));
@@ -207,7 +196,7 @@ static void take_dvpg(vn_netpgs *p, const vn_mor *obj, xmlNodePtr o)
     read_dvpg(pg, obj, o);
 }
 
-static void take_dvs(vn_netpgs *p, const vn_mor *obj, xmlNodePtr o)
+static void take_dvs(vn_netpgs *p, const vn_mor *obj, const vn_xnode *o)
 {
     if (p->ndvs == p->cap_dvs) {
         p->cap_dvs = p->cap_dvs ? p->cap_dvs * 2 : 4;
@@ -221,7 +210,7 @@ static void take_dvs(vn_netpgs *p, const vn_mor *obj, xmlNodePtr o)
     vn_prop_text(o, "summary.productInfo.version", d->version, sizeof(d->version));
 }
 
-void vn_netpgs_take(vn_netpgs *p, const vn_mor *obj, xmlNodePtr obj_node)
+void vn_netpgs_take(vn_netpgs *p, const vn_mor *obj, const vn_xnode *obj_node)
 {
     if (!strcmp(obj->type, "HostSystem"))
         take_host(p, obj, obj_node);
@@ -279,9 +268,9 @@ static const char *const dvpg_paths[] = {"name",
                                          NULL};
 static const char *const dvs_paths[] = {"name", "uuid", "summary.productInfo.version", NULL};
 
-static void take_result(vn_netpgs *p, xmlNodePtr rv, char *token, size_t toklen)
+static void take_result(vn_netpgs *p, const vn_xnode *rv, char *token, size_t toklen)
 {
-    for (xmlNodePtr o = vn_xn_first(rv, "objects"); o; o = vn_xn_next(o, "objects")) {
+    for (const vn_xnode *o = vn_xn_first(rv, "objects"); o; o = vn_xn_next(o, "objects")) {
         vn_mor mor;
         vn_mor_from(vn_xn_first(o, "obj"), &mor);
         vn_netpgs_take(p, &mor, o);
@@ -626,7 +615,7 @@ typedef struct reread_ctx {
     int seen;
 } reread_ctx;
 
-static int on_reread(void *ctx, const vn_mor *obj, xmlNodePtr o)
+static int on_reread(void *ctx, const vn_mor *obj, const vn_xnode *o)
 {
     reread_ctx *c = ctx;
     vn_dvpg fresh = *c->pg; /* keeps the switch's name, uuid and version */

@@ -99,7 +99,7 @@ void vn_netpgs_free(vn_netpgs *p);
  * feed each <objects> node of a retrieve (HostSystem, distributed port
  * group or switch), then resolve each port group's switch. */
 void vn_netpgs_init(vn_netpgs *p, const char *name);
-void vn_netpgs_take(vn_netpgs *p, const vn_mor *obj, xmlNodePtr obj_node);
+void vn_netpgs_take(vn_netpgs *p, const vn_mor *obj, const vn_xnode *obj_node);
 void vn_netpgs_finish(vn_netpgs *p);
 
 /* True when the server's API knows macManagementPolicy (6.7 or later). */

@@ -288,7 +288,7 @@ typedef struct read_ctx {
     size_t len;
 } read_ctx;
 
-static int on_vm(void *ctx, const vn_mor *obj, xmlNodePtr o)
+static int on_vm(void *ctx, const vn_mor *obj, const vn_xnode *o)
 {
     read_ctx *c = ctx;
     if (c->vm)

@@ -87,18 +87,18 @@ typedef struct existing_ctx {
     vn_deploy_plan *plan;
 } existing_ctx;
 
-static const char *extra_value(xmlNodePtr list, const char *key, char *buf, size_t len)
+static const char *extra_value(const vn_xnode *list, const char *key, char *buf, size_t len)
 {
     char k[256];
     const char *found = NULL;
-    for (xmlNodePtr o = vn_xn_first(list, NULL); o; o = vn_xn_next(o, NULL)) {
+    for (const vn_xnode *o = vn_xn_first(list, NULL); o; o = vn_xn_next(o, NULL)) {
         if (!strcmp(vn_xn_text(vn_xn_first(o, "key"), k, sizeof(k)), key))
             found = vn_xn_text(vn_xn_first(o, "value"), buf, len); /* last one wins */
     }
     return found;
 }
 
-static int on_existing(void *ctx, const vn_mor *obj, xmlNodePtr o)
+static int on_existing(void *ctx, const vn_mor *obj, const vn_xnode *o)
 {
     vn_deploy_plan *plan = ((existing_ctx *)ctx)->plan;
     char name[256], buf[1024], tmpl[16];
@@ -113,7 +113,7 @@ static int on_existing(void *ctx, const vn_mor *obj, xmlNodePtr o)
             snprintf(h->detail, sizeof(h->detail), "a template with this name exists");
             continue;
         }
-        xmlNodePtr extra = vn_prop_find(o, "config.extraConfig");
+        const vn_xnode *extra = vn_prop_find(o, "config.extraConfig");
         for (int k = 0; k < h->nkv; k++) {
             const char *v = extra_value(extra, h->keys[k], buf, sizeof(buf));
             if (!v || strcmp(v, h->values[k]) != 0) {
@@ -257,7 +257,7 @@ typedef struct readback_ctx {
     vn_buf *specs; /* one spec per host, by index */
 } readback_ctx;
 
-static int on_readback(void *ctx, const vn_mor *obj, xmlNodePtr o)
+static int on_readback(void *ctx, const vn_mor *obj, const vn_xnode *o)
 {
     readback_ctx *c = ctx;
     vn_deploy_host *h = NULL;
@@ -271,7 +271,7 @@ static int on_readback(void *ctx, const vn_mor *obj, xmlNodePtr o)
         return 0;
     vn_buf *spec = &c->specs[i];
     char buf[1024];
-    xmlNodePtr extra = vn_prop_find(o, "config.extraConfig");
+    const vn_xnode *extra = vn_prop_find(o, "config.extraConfig");
     for (int k = 0; k < h->nkv; k++) {
         const char *v = extra_value(extra, h->keys[k], buf, sizeof(buf));
         if (v && !strcmp(v, h->values[k]))

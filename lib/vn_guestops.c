@@ -79,7 +79,7 @@ void vn_guestops_list_body(vn_buf *b, const vn_mor *pm, const vn_mor *vm, const 
 
 /* ---- Calls carrying the guest password ---- */
 
-static int nothing(void *ctx, const vn_mor *obj, xmlNodePtr o)
+static int nothing(void *ctx, const vn_mor *obj, const vn_xnode *o)
 {
     (void)ctx;
     (void)obj;
@@ -181,7 +181,7 @@ static int guest_call(vn_guestops *g, const vn_mor *vm, const char *what, vn_buf
 
 /* ---- Open ---- */
 
-static int on_gom(void *ctx, const vn_mor *obj, xmlNodePtr o)
+static int on_gom(void *ctx, const vn_mor *obj, const vn_xnode *o)
 {
     (void)obj;
     vn_guestops *g = ctx;
@@ -343,13 +343,14 @@ int vn_guestops_process(vn_guestops *g, const vn_mor *vm, long long pid, vn_gues
     vn_buf_free(&b);
     if (rc != VN_OK)
         return rc;
-    for (xmlNodePtr p = vn_xn_first(reply.result, "returnval"); p; p = vn_xn_next(p, "returnval")) {
+    for (const vn_xnode *p = vn_xn_first(reply.result, "returnval"); p;
+         p = vn_xn_next(p, "returnval")) {
         char buf[32];
         if (strtoll(vn_xn_text(vn_xn_first(p, "pid"), buf, sizeof(buf)), NULL, 10) != pid)
             continue;
         out->found = 1;
         out->ended = vn_xn_first(p, "endTime") != NULL;
-        xmlNodePtr code = vn_xn_first(p, "exitCode");
+        const vn_xnode *code = vn_xn_first(p, "exitCode");
         if (code) {
             out->has_exit = 1;
             out->exit_code = (int)strtol(vn_xn_text(code, buf, sizeof(buf)), NULL, 10);
@@ -365,7 +366,7 @@ typedef struct state_ctx {
     size_t npower, ntools;
 } state_ctx;
 
-static int on_state(void *ctx, const vn_mor *obj, xmlNodePtr o)
+static int on_state(void *ctx, const vn_mor *obj, const vn_xnode *o)
 {
     (void)obj;
     state_ctx *s = ctx;

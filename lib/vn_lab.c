@@ -11,11 +11,11 @@
 
 /* The value of extraConfig `key`; vcsim appends keys instead of updating
  * them, so the last one wins, as on a real VM where there is only one. */
-static const char *extra_value(xmlNodePtr list, const char *key, char *buf, size_t len)
+static const char *extra_value(const vn_xnode *list, const char *key, char *buf, size_t len)
 {
     char k[256];
     const char *found = NULL;
-    for (xmlNodePtr o = vn_xn_first(list, NULL); o; o = vn_xn_next(o, NULL))
+    for (const vn_xnode *o = vn_xn_first(list, NULL); o; o = vn_xn_next(o, NULL))
         if (!strcmp(vn_xn_text(vn_xn_first(o, "key"), k, sizeof(k)), key))
             found = vn_xn_text(vn_xn_first(o, "value"), buf, len);
     return found;
@@ -25,7 +25,7 @@ static const char *const vm_paths[] = {
     "name",           "config.template", "config.extraConfig",       "runtime.powerState",
     "guest.hostName", "guest.ipAddress", "guest.toolsRunningStatus", NULL};
 
-static void take_guest(vn_lab_vm *v, xmlNodePtr o)
+static void take_guest(vn_lab_vm *v, const vn_xnode *o)
 {
     char buf[32];
     v->powered_on = !strcmp(vn_prop_text(o, "runtime.powerState", buf, sizeof(buf)), "poweredOn");
@@ -47,7 +47,7 @@ static int identity_ok(const vn_lab_vm *v)
     return !v->ip[0] || !strcmp(v->guest_ip, v->ip);
 }
 
-static int on_vm(void *ctx, const vn_mor *obj, xmlNodePtr o)
+static int on_vm(void *ctx, const vn_mor *obj, const vn_xnode *o)
 {
     vn_lab *lab = ctx;
     char name[256], marker[256], tmpl[16];
@@ -203,7 +203,7 @@ typedef struct refresh_ctx {
     vn_lab *lab;
 } refresh_ctx;
 
-static int on_refresh(void *ctx, const vn_mor *obj, xmlNodePtr o)
+static int on_refresh(void *ctx, const vn_mor *obj, const vn_xnode *o)
 {
     vn_lab *lab = ((refresh_ctx *)ctx)->lab;
     for (int i = 0; i < lab->lf->count; i++) {

@@ -134,7 +134,7 @@ typedef struct name_ctx {
     size_t len;
 } name_ctx;
 
-static int on_name(void *ctx, const vn_mor *obj, xmlNodePtr o)
+static int on_name(void *ctx, const vn_mor *obj, const vn_xnode *o)
 {
     (void)obj;
     name_ctx *c = ctx;

@@ -1,7 +1,6 @@
 #include "vn_ovf.h"
 
 #include <ctype.h>
-#include <libxml/parser.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,7 +9,7 @@
 
 #include "vn_buf.h"
 #include "vn_profile_vmx.h"
-#include "vn_soap.h"
+#include "vn_xml.h"
 
 const vn_rule vn_ovf_rule_structure = {
     "ovf-structure",
@@ -30,87 +29,77 @@ const vn_rule vn_ovf_rule_structure = {
 
 /* --- namespace-aware helpers --------------------------------------------- */
 
-static int ovf_ns(xmlNodePtr n)
+static int ovf_ns(const vn_xnode *n)
 {
-    return n && n->ns && n->ns->href &&
-           (!strcmp((const char *)n->ns->href, OVF_NS1) ||
-            !strcmp((const char *)n->ns->href, OVF_NS2));
+    return n && (!strcmp(n->ns, OVF_NS1) || !strcmp(n->ns, OVF_NS2));
 }
 
-static int vmw_ns(xmlNodePtr n)
+static int vmw_ns(const vn_xnode *n)
 {
-    return n && n->ns && n->ns->href && !strcmp((const char *)n->ns->href, VMW_NS);
+    return n && !strcmp(n->ns, VMW_NS);
 }
 
-static int named(xmlNodePtr n, const char *name)
+static int named(const vn_xnode *n, const char *name)
 {
-    return n->type == XML_ELEMENT_NODE && !strcmp((const char *)n->name, name);
+    return !strcmp(n->name, name);
 }
 
 /* The first OVF-namespace child element called `name` (any when NULL). */
-static xmlNodePtr ovf_child(xmlNodePtr parent, const char *name)
+static const vn_xnode *ovf_child(const vn_xnode *parent, const char *name)
 {
-    for (xmlNodePtr c = parent ? parent->children : NULL; c; c = c->next)
-        if (c->type == XML_ELEMENT_NODE && ovf_ns(c) && (!name || named(c, name)))
+    for (const vn_xnode *c = parent ? parent->children : NULL; c; c = c->next)
+        if (ovf_ns(c) && (!name || named(c, name)))
             return c;
     return NULL;
 }
 
-static xmlNodePtr ovf_next(xmlNodePtr n, const char *name)
+static const vn_xnode *ovf_next(const vn_xnode *n, const char *name)
 {
-    for (xmlNodePtr c = n->next; c; c = c->next)
-        if (c->type == XML_ELEMENT_NODE && ovf_ns(c) && named(c, name))
+    for (const vn_xnode *c = n->next; c; c = c->next)
+        if (ovf_ns(c) && named(c, name))
             return c;
     return NULL;
 }
 
-static char *take(xmlChar *x)
+static char *take(const char *x)
 {
-    if (!x)
-        return NULL;
-    char *s = vn_xstrdup((const char *)x);
-    xmlFree(x);
-    return s;
+    return x ? vn_xstrdup(x) : NULL;
 }
 
 /* An ovf:NAME attribute (envelope 1 or 2 namespace; unqualified as a
  * tolerated fallback, which some hand-written descriptors use). */
-static char *ovf_attr(xmlNodePtr n, const char *name)
+static char *ovf_attr(const vn_xnode *n, const char *name)
 {
-    xmlChar *v = xmlGetNsProp(n, (const xmlChar *)name, (const xmlChar *)OVF_NS1);
+    const char *v = vn_xn_attr(n, OVF_NS1, name);
     if (!v)
-        v = xmlGetNsProp(n, (const xmlChar *)name, (const xmlChar *)OVF_NS2);
+        v = vn_xn_attr(n, OVF_NS2, name);
     if (!v)
-        v = xmlGetNoNsProp(n, (const xmlChar *)name);
+        v = vn_xn_attr(n, NULL, name);
     return take(v);
 }
 
-static char *vmw_attr(xmlNodePtr n, const char *name)
+static char *vmw_attr(const vn_xnode *n, const char *name)
 {
-    return take(xmlGetNsProp(n, (const xmlChar *)name, (const xmlChar *)VMW_NS));
+    return take(vn_xn_attr(n, VMW_NS, name));
 }
 
 /* Text content without surrounding white space. */
-static char *text_of(xmlNodePtr n)
+static char *text_of(const vn_xnode *n)
 {
-    char *s = take(xmlNodeGetContent(n));
-    if (!s)
+    if (!n)
         return NULL;
-    char *b = s;
+    const char *b = n->text;
     while (isspace((unsigned char)*b))
         b++;
     size_t len = strlen(b);
     while (len && isspace((unsigned char)b[len - 1]))
         len--;
-    char *t = vn_xstrndup(b, len);
-    free(s);
-    return t;
+    return vn_xstrndup(b, len);
 }
 
-static int line_of(xmlNodePtr n)
+static int line_of(const vn_xnode *n)
 {
-    long l = xmlGetLineNo(n);
-    return l > 0 && l < 0x7fffffff ? (int)l : 0;
+    return n->line < 0x7fffffff ? (int)n->line : 0;
 }
 
 static int is_true(const char *s)
@@ -139,7 +128,7 @@ static void *grow(void *arr, size_t n, size_t size)
 
 #define PUSH(arr, n) (arr = grow(arr, (n), sizeof(*(arr))), &(arr)[(n)++])
 
-static void read_kv(xmlNodePtr n, vn_ovf_kv **arr, size_t *count)
+static void read_kv(const vn_xnode *n, vn_ovf_kv **arr, size_t *count)
 {
     vn_ovf_kv *kv = PUSH(*arr, *count);
     kv->key = vmw_attr(n, "key");
@@ -153,9 +142,9 @@ static void read_kv(xmlNodePtr n, vn_ovf_kv **arr, size_t *count)
 
 /* --- sections -------------------------------------------------------------- */
 
-static void read_references(vn_ovf *o, xmlNodePtr refs)
+static void read_references(vn_ovf *o, const vn_xnode *refs)
 {
-    for (xmlNodePtr f = ovf_child(refs, "File"); f; f = ovf_next(f, "File")) {
+    for (const vn_xnode *f = ovf_child(refs, "File"); f; f = ovf_next(f, "File")) {
         vn_ovf_file *x = PUSH(o->files, o->nfiles);
         x->id = ovf_attr(f, "id");
         x->href = ovf_attr(f, "href");
@@ -168,9 +157,9 @@ static void read_references(vn_ovf *o, xmlNodePtr refs)
     }
 }
 
-static void read_disks(vn_ovf *o, xmlNodePtr sec)
+static void read_disks(vn_ovf *o, const vn_xnode *sec)
 {
-    for (xmlNodePtr d = ovf_child(sec, "Disk"); d; d = ovf_next(d, "Disk")) {
+    for (const vn_xnode *d = ovf_child(sec, "Disk"); d; d = ovf_next(d, "Disk")) {
         vn_ovf_disk *x = PUSH(o->disks, o->ndisks);
         x->id = ovf_attr(d, "diskId");
         x->file_ref = ovf_attr(d, "fileRef");
@@ -182,9 +171,9 @@ static void read_disks(vn_ovf *o, xmlNodePtr sec)
     }
 }
 
-static void read_networks(vn_ovf *o, xmlNodePtr sec)
+static void read_networks(vn_ovf *o, const vn_xnode *sec)
 {
-    for (xmlNodePtr n = ovf_child(sec, "Network"); n; n = ovf_next(n, "Network")) {
+    for (const vn_xnode *n = ovf_child(sec, "Network"); n; n = ovf_next(n, "Network")) {
         char **slot = PUSH(o->networks, o->nnetworks);
         *slot = ovf_attr(n, "name");
         if (!*slot)
@@ -192,7 +181,7 @@ static void read_networks(vn_ovf *o, xmlNodePtr sec)
     }
 }
 
-static void read_item(vn_ovf *o, xmlNodePtr it)
+static void read_item(vn_ovf *o, const vn_xnode *it)
 {
     vn_ovf_item *x = PUSH(o->items, o->nitems);
     memset(x, 0, sizeof(*x));
@@ -202,10 +191,8 @@ static void read_item(vn_ovf *o, xmlNodePtr it)
     x->line = line_of(it);
     /* rasd (OVF 1), epasd/sasd (OVF 2 EthernetPortItem/StorageItem) share
      * the element names; the namespace is not checked for these. */
-    for (xmlNodePtr c = it->children; c; c = c->next) {
-        if (c->type != XML_ELEMENT_NODE)
-            continue;
-        const char *nm = (const char *)c->name;
+    for (const vn_xnode *c = it->children; c; c = c->next) {
+        const char *nm = c->name;
         if (vmw_ns(c) && !strcmp(nm, "Config")) {
             read_kv(c, &x->config, &x->nconfig);
             continue;
@@ -242,17 +229,14 @@ static void read_item(vn_ovf *o, xmlNodePtr it)
     }
 }
 
-static void read_hardware(vn_ovf *o, xmlNodePtr hw)
+static void read_hardware(vn_ovf *o, const vn_xnode *hw)
 {
     o->hw_line = line_of(hw);
     o->transport = ovf_attr(hw, "transport");
-    for (xmlNodePtr c = hw->children; c; c = c->next) {
-        if (c->type != XML_ELEMENT_NODE)
-            continue;
+    for (const vn_xnode *c = hw->children; c; c = c->next) {
         if (ovf_ns(c) && named(c, "System")) {
-            for (xmlNodePtr s = c->children; s; s = s->next)
-                if (s->type == XML_ELEMENT_NODE && named(s, "VirtualSystemType") &&
-                    !o->system_type) {
+            for (const vn_xnode *s = c->children; s; s = s->next)
+                if (named(s, "VirtualSystemType") && !o->system_type) {
                     o->system_type = text_of(s);
                     o->system_line = line_of(s);
                 }
@@ -267,10 +251,10 @@ static void read_hardware(vn_ovf *o, xmlNodePtr hw)
     }
 }
 
-static void read_product(vn_ovf *o, xmlNodePtr ps)
+static void read_product(vn_ovf *o, const vn_xnode *ps)
 {
     char *cls = ovf_attr(ps, "class"), *inst = ovf_attr(ps, "instance");
-    for (xmlNodePtr p = ovf_child(ps, "Property"); p; p = ovf_next(p, "Property")) {
+    for (const vn_xnode *p = ovf_child(ps, "Property"); p; p = ovf_next(p, "Property")) {
         vn_ovf_prop *x = PUSH(o->props, o->nprops);
         memset(x, 0, sizeof(*x));
         char *key = ovf_attr(p, "key");
@@ -297,66 +281,49 @@ static void read_product(vn_ovf *o, xmlNodePtr ps)
     free(inst);
 }
 
-static void read_system(vn_ovf *o, xmlNodePtr vs)
+static void read_system(vn_ovf *o, const vn_xnode *vs)
 {
     o->vs_id = ovf_attr(vs, "id");
     o->vs_name = text_of(ovf_child(vs, "Name"));
-    xmlNodePtr os = ovf_child(vs, "OperatingSystemSection");
+    const vn_xnode *os = ovf_child(vs, "OperatingSystemSection");
     if (os) {
         o->os_id = ovf_attr(os, "id");
         o->os_version = ovf_attr(os, "version");
         o->os_type = vmw_attr(os, "osType");
         o->os_line = line_of(os);
     }
-    xmlNodePtr hw = ovf_child(vs, "VirtualHardwareSection");
+    const vn_xnode *hw = ovf_child(vs, "VirtualHardwareSection");
     if (hw)
         read_hardware(o, hw);
-    for (xmlNodePtr ps = ovf_child(vs, "ProductSection"); ps; ps = ovf_next(ps, "ProductSection"))
+    for (const vn_xnode *ps = ovf_child(vs, "ProductSection"); ps;
+         ps = ovf_next(ps, "ProductSection"))
         read_product(o, ps);
 }
 
 int vn_ovf_parse(const char *data, size_t len, const char *name, vn_ovf *o, vn_error *err)
 {
     memset(o, 0, sizeof(*o));
-    vn_soap_init(); /* the refusing external entity loader */
-    if (len > 0x7fffffff)
-        return vn_fail(err, VN_EINPUT, name, "descriptor too large");
-    /* As for SOAP: no network, no entity substitution, no DTD loading.
-     * A document with a DTD is refused outright below, which also refuses
-     * every entity-expansion attack (entities are declared in a DTD). */
-    xmlDocPtr doc = xmlReadMemory(data, (int)len, "descriptor.ovf", NULL,
-                                  XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-    if (!doc && memmem(data, len, "<!DOCTYPE", 9)) {
-        /* libxml2 stopped on the DTD's entities (a loop, an amplification):
-         * the same refusal as for a DTD that parses. */
+    /* vn_xml refuses a document type declaration outright, which refuses
+     * every entity-expansion and external-entity attack with it (entities
+     * are declared in a DTD); nothing is ever fetched. */
+    vn_error xe;
+    vn_error_clear(&xe);
+    vn_xdoc *doc = vn_xml_parse(data, len, name, &xe);
+    if (!doc && strstr(xe.msg, "carries a DTD"))
         return vn_fail(err, VN_EINPUT, name,
                        "the descriptor carries a DTD (refused: an OVF needs none, and DTD "
                        "entities are how XML bombs and file disclosure work)");
-    }
-    if (!doc) {
-        const xmlError *e = xmlGetLastError();
-        char msg[256] = "not well-formed XML";
-        if (e && e->message) {
-            snprintf(msg, sizeof(msg), "%s", e->message);
-            size_t l = strlen(msg);
-            while (l && (msg[l - 1] == '\n' || msg[l - 1] == ' '))
-                msg[--l] = 0;
-        }
-        return vn_fail_at(err, VN_EINPUT, name, e ? e->line : 0,
-                          "malformed XML: %s (an OVF descriptor is an XML document)", msg);
-    }
+    if (!doc)
+        return vn_fail(err, VN_EINPUT, xe.where, "%.600s (an OVF descriptor is an XML document)",
+                       xe.msg);
     int rc = VN_OK;
-    xmlNodePtr root = xmlDocGetRootElement(doc);
-    if (doc->intSubset || doc->extSubset) {
-        rc = vn_fail(err, VN_EINPUT, name,
-                     "the descriptor carries a DTD (refused: an OVF needs none, and DTD "
-                     "entities are how XML bombs and file disclosure work)");
-    } else if (!root || !named(root, "Envelope") || !ovf_ns(root)) {
+    const vn_xnode *root = vn_xml_root(doc);
+    if (!root || !named(root, "Envelope") || !ovf_ns(root)) {
         rc = vn_fail_at(err, VN_EINPUT, name, root ? line_of(root) : 0,
                         "the root element is not an OVF Envelope (namespace %s)", OVF_NS1);
     } else {
-        xmlNodePtr vs = ovf_child(root, "VirtualSystem");
-        xmlNodePtr coll = ovf_child(root, "VirtualSystemCollection");
+        const vn_xnode *vs = ovf_child(root, "VirtualSystem");
+        const vn_xnode *coll = ovf_child(root, "VirtualSystemCollection");
         if (!vs && coll) {
             vs = ovf_child(coll, "VirtualSystem");
             o->is_collection = 1;
@@ -382,7 +349,7 @@ int vn_ovf_parse(const char *data, size_t len, const char *name, vn_ovf *o, vn_e
                              VN_OVF_MAX_ENTRIES);
         }
     }
-    xmlFreeDoc(doc);
+    vn_xml_free(doc);
     if (rc != VN_OK)
         vn_ovf_free(o);
     return rc;

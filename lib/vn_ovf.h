@@ -1,6 +1,6 @@
 /* vn_ovf: the OVF descriptor (DMTF DSP0243) of a Nested ESXi appliance,
- * read with the same hardened libxml2 settings as SOAP replies (no DTD, no
- * entity expansion, no network), namespace-aware.
+ * read with vn_xml like SOAP replies (no DTD, so no entity expansion and
+ * nothing fetched), namespace-aware.
  *
  * It keeps what an import and the profile need: References, DiskSection,
  * NetworkSection, the (first) VirtualSystem's OperatingSystemSection,

@@ -92,17 +92,17 @@ typedef struct ctrl_map {
     size_t n;
 } ctrl_map;
 
-static long child_long(xmlNodePtr n, const char *name, long dflt)
+static long child_long(const vn_xnode *n, const char *name, long dflt)
 {
     char buf[32];
     vn_xn_text(vn_xn_first(n, name), buf, sizeof(buf));
     return buf[0] ? strtol(buf, NULL, 10) : dflt;
 }
 
-static void read_controllers(xmlNodePtr devs, vn_vmx *vmx, ctrl_map *m)
+static void read_controllers(const vn_xnode *devs, vn_vmx *vmx, ctrl_map *m)
 {
     char type[64], key[64];
-    for (xmlNodePtr d = vn_xn_first(devs, NULL); d; d = vn_xn_next(d, NULL)) {
+    for (const vn_xnode *d = vn_xn_first(devs, NULL); d; d = vn_xn_next(d, NULL)) {
         vn_xn_xsi_type(d, type, sizeof(type));
         for (size_t i = 0; i < sizeof(controllers) / sizeof(controllers[0]); i++) {
             if (strcmp(type, controllers[i].type) != 0 || m->n >= MAX_CTRL)
@@ -129,7 +129,7 @@ static const char *ctrl_prefix(const ctrl_map *m, long key)
     return NULL;
 }
 
-static void read_attached(xmlNodePtr d, const char *type, vn_vmx *vmx, const ctrl_map *m)
+static void read_attached(const vn_xnode *d, const char *type, vn_vmx *vmx, const ctrl_map *m)
 {
     int disk = !strcmp(type, "VirtualDisk"), cd = !strcmp(type, "VirtualCdrom");
     if (!disk && !cd)
@@ -139,7 +139,7 @@ static void read_attached(xmlNodePtr d, const char *type, vn_vmx *vmx, const ctr
         return;
     char dev[48], key[80], file[1024], btype[64];
     snprintf(dev, sizeof(dev), "%s:%ld", prefix, child_long(d, "unitNumber", 0));
-    xmlNodePtr backing = vn_xn_first(d, "backing");
+    const vn_xnode *backing = vn_xn_first(d, "backing");
     vn_xn_text(vn_xn_first(backing, "fileName"), file, sizeof(file));
     vn_xn_xsi_type(backing, btype, sizeof(btype));
     snprintf(key, sizeof(key), "%s.present", dev);
@@ -159,13 +159,13 @@ static void read_attached(xmlNodePtr d, const char *type, vn_vmx *vmx, const ctr
     }
 }
 
-static void read_devices(xmlNodePtr devs, vn_vmx *vmx)
+static void read_devices(const vn_xnode *devs, vn_vmx *vmx)
 {
     ctrl_map m = {0};
     read_controllers(devs, vmx, &m);
     char type[64], key[64];
     int nic_index = 0;
-    for (xmlNodePtr d = vn_xn_first(devs, NULL); d; d = vn_xn_next(d, NULL)) {
+    for (const vn_xnode *d = vn_xn_first(devs, NULL); d; d = vn_xn_next(d, NULL)) {
         vn_xn_xsi_type(d, type, sizeof(type));
         read_attached(d, type, vmx, &m);
         for (size_t i = 0; i < sizeof(nics) / sizeof(nics[0]); i++) {
@@ -181,10 +181,10 @@ static void read_devices(xmlNodePtr devs, vn_vmx *vmx)
     }
 }
 
-static void read_extra_config(xmlNodePtr list, vn_vmx *vmx)
+static void read_extra_config(const vn_xnode *list, vn_vmx *vmx)
 {
     char k[256], v[1024];
-    for (xmlNodePtr o = vn_xn_first(list, NULL); o; o = vn_xn_next(o, NULL)) {
+    for (const vn_xnode *o = vn_xn_first(list, NULL); o; o = vn_xn_next(o, NULL)) {
         vn_xn_text(vn_xn_first(o, "key"), k, sizeof(k));
         vn_xn_text(vn_xn_first(o, "value"), v, sizeof(v));
         /* Keys a ConfigSpec field governs are ignored by vCenter in
@@ -194,7 +194,7 @@ static void read_extra_config(xmlNodePtr list, vn_vmx *vmx)
     }
 }
 
-void vn_api_vm_read(vn_api_vm *vm, const vn_mor *mor, xmlNodePtr o)
+void vn_api_vm_read(vn_api_vm *vm, const vn_mor *mor, const vn_xnode *o)
 {
     memset(vm, 0, sizeof(*vm));
     vm->mor = *mor;
@@ -218,14 +218,15 @@ void vn_api_vm_read(vn_api_vm *vm, const vn_mor *mor, xmlNodePtr o)
     set(x, "memsize", vn_prop_text(o, "config.hardware.memoryMB", buf, sizeof(buf)));
     set(x, "firmware", vn_prop_text(o, "config.firmware", buf, sizeof(buf)));
     set(x, "vhv.enable", bool_vmx(vn_prop_text(o, "config.nestedHVEnabled", buf, sizeof(buf))));
-    xmlNodePtr boot = vn_prop_find(o, "config.bootOptions");
+    const vn_xnode *boot = vn_prop_find(o, "config.bootOptions");
     set(x, "uefi.secureBoot.enabled",
         bool_vmx(vn_xn_text(vn_xn_first(boot, "efiSecureBootEnabled"), buf, sizeof(buf))));
     set(x, "bios.forceSetupOnce",
         bool_vmx(vn_xn_text(vn_xn_first(boot, "enterBIOSSetup"), buf, sizeof(buf))));
     read_devices(vn_prop_find(o, "config.hardware.device"), x);
-    xmlNodePtr nets = vn_prop_find(o, "network");
-    for (xmlNodePtr n = vn_xn_first(nets, NULL); n && vm->nnetworks < 8; n = vn_xn_next(n, NULL))
+    const vn_xnode *nets = vn_prop_find(o, "network");
+    for (const vn_xnode *n = vn_xn_first(nets, NULL); n && vm->nnetworks < 8;
+         n = vn_xn_next(n, NULL))
         vn_xn_text(n, vm->networks[vm->nnetworks++], sizeof(vm->networks[0]));
     read_extra_config(vn_prop_find(o, "config.extraConfig"), x);
 }

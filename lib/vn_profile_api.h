@@ -28,7 +28,7 @@ typedef struct vn_api_vm {
 } vn_api_vm;
 
 /* Builds the VMX-keyed view of one <objects> node of a retrieve. */
-void vn_api_vm_read(vn_api_vm *vm, const vn_mor *mor, xmlNodePtr obj_node);
+void vn_api_vm_read(vn_api_vm *vm, const vn_mor *mor, const vn_xnode *obj_node);
 void vn_api_vm_free(vn_api_vm *vm);
 
 /* Checks the VM for `role`; the release is taken from `rel`, or from the

@@ -12,7 +12,7 @@ typedef struct vm_state {
     char guest[64];
 } vm_state;
 
-static int on_state(void *ctx, const vn_mor *obj, xmlNodePtr o)
+static int on_state(void *ctx, const vn_mor *obj, const vn_xnode *o)
 {
     (void)obj;
     vm_state *s = ctx;

@@ -99,7 +99,7 @@ int vn_conn_password_file(vn_conn *c, const char *path, vn_error *err)
     return VN_OK;
 }
 
-void vn_mor_from(xmlNodePtr node, vn_mor *mor)
+void vn_mor_from(const vn_xnode *node, vn_mor *mor)
 {
     vn_xn_mor_type(node, mor->type, sizeof(mor->type));
     vn_xn_text(node, mor->id, sizeof(mor->id));
@@ -223,7 +223,7 @@ static int login(vn_vim *vim, vn_error *err)
     return VN_OK;
 }
 
-static void read_mor(xmlNodePtr rv, const char *name, vn_mor *mor)
+static void read_mor(const vn_xnode *rv, const char *name, vn_mor *mor)
 {
     vn_mor_from(vn_xn_first(rv, name), mor);
 }
@@ -239,8 +239,8 @@ static int service_content(vn_vim *vim, vn_error *err)
     vn_buf_free(&b);
     if (rc != VN_OK)
         return rc;
-    xmlNodePtr rv = vn_xn_first(reply.result, "returnval");
-    xmlNodePtr about = vn_xn_first(rv, "about");
+    const vn_xnode *rv = vn_xn_first(reply.result, "returnval");
+    const vn_xnode *about = vn_xn_first(rv, "about");
     vn_xn_text(vn_xn_first(about, "apiType"), vim->api_type, sizeof(vim->api_type));
     vn_xn_text(vn_xn_first(about, "apiVersion"), vim->api_version, sizeof(vim->api_version));
     vn_xn_text(vn_xn_first(about, "fullName"), vim->product, sizeof(vim->product));

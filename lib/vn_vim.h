@@ -72,6 +72,6 @@ int vn_vim_dup(vn_vim *vim, vn_vim **out, vn_error *err);
 void vn_vim_close_dup(vn_vim *dup);
 
 /* Reads a MOR from an element. */
-void vn_mor_from(xmlNodePtr node, vn_mor *mor);
+void vn_mor_from(const vn_xnode *node, vn_mor *mor);
 
 #endif

@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <libxml/tree.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,7 +48,7 @@ static const struct {
     {"VirtualIDEController", "ide"},
 };
 
-static long child_long(xmlNodePtr n, const char *name, long dflt)
+static long child_long(const vn_xnode *n, const char *name, long dflt)
 {
     char buf[32];
     vn_xn_text(vn_xn_first(n, name), buf, sizeof(buf));
@@ -59,15 +58,15 @@ static long child_long(xmlNodePtr n, const char *name, long dflt)
 /* What vn_api_vm_read leaves out and a descriptor wants: the disks' device
  * keys (to match the lease's URLs) and the NICs' network names, in the
  * order vn_profile_api numbers the NICs (device order). */
-static void read_more(found_vm *f, xmlNodePtr devs)
+static void read_more(found_vm *f, const vn_xnode *devs)
 {
     char type[64], key[64], net[256];
     int nic = 0;
-    for (xmlNodePtr d = vn_xn_first(devs, NULL); d; d = vn_xn_next(d, NULL)) {
+    for (const vn_xnode *d = vn_xn_first(devs, NULL); d; d = vn_xn_next(d, NULL)) {
         vn_xn_xsi_type(d, type, sizeof(type));
         if (!strcmp(type, "VirtualDisk") && f->ndisks < VN_OVAEXP_MAX_DISKS) {
             long ck = child_long(d, "controllerKey", -1);
-            for (xmlNodePtr c = vn_xn_first(devs, NULL); c; c = vn_xn_next(c, NULL)) {
+            for (const vn_xnode *c = vn_xn_first(devs, NULL); c; c = vn_xn_next(c, NULL)) {
                 char ct[64];
                 vn_xn_xsi_type(c, ct, sizeof(ct));
                 if (child_long(c, "key", -2) != ck)
@@ -91,7 +90,7 @@ static void read_more(found_vm *f, xmlNodePtr devs)
         /* A NIC: a device with a MAC address type (vn_profile_api numbers
          * the known NIC types the same way, in device order). */
         if (vn_xn_first(d, "addressType") && strstr(type, "Virtual")) {
-            xmlNodePtr backing = vn_xn_first(d, "backing");
+            const vn_xnode *backing = vn_xn_first(d, "backing");
             vn_xn_text(vn_xn_first(backing, "deviceName"), net, sizeof(net));
             snprintf(key, sizeof(key), "ethernet%d.networkName", nic);
             if (net[0])
@@ -101,7 +100,7 @@ static void read_more(found_vm *f, xmlNodePtr devs)
     }
 }
 
-static int on_vm(void *ctx, const vn_mor *obj, xmlNodePtr o)
+static int on_vm(void *ctx, const vn_mor *obj, const vn_xnode *o)
 {
     found_vm *f = ctx;
     char name[256];
@@ -131,19 +130,19 @@ typedef struct lease_state {
     int want_info;
 } lease_state;
 
-static int on_lease(void *ctx, const vn_mor *obj, xmlNodePtr o)
+static int on_lease(void *ctx, const vn_mor *obj, const vn_xnode *o)
 {
     (void)obj;
     lease_state *s = ctx;
     vn_prop_text(o, "state", s->state, sizeof(s->state));
-    xmlNodePtr e = vn_prop_find(o, "error");
+    const vn_xnode *e = vn_prop_find(o, "error");
     if (e)
         vn_soap_method_fault(e, &s->fault);
-    xmlNodePtr info = vn_prop_find(o, "info");
+    const vn_xnode *info = vn_prop_find(o, "info");
     if (!info || !s->want_info)
         return 0;
     char buf[16];
-    for (xmlNodePtr d = vn_xn_first(info, "deviceUrl"); d; d = vn_xn_next(d, "deviceUrl")) {
+    for (const vn_xnode *d = vn_xn_first(info, "deviceUrl"); d; d = vn_xn_next(d, "deviceUrl")) {
         s->urls = vn_xrealloc(s->urls, (s->nurls + 1) * sizeof(*s->urls));
         export_url *u = &s->urls[s->nurls++];
         u->key = vn_xn_strdup(vn_xn_first(d, "key"));

@@ -31,7 +31,7 @@ typedef struct find_ctx {
     int count;
 } find_ctx;
 
-static int on_named(void *ctx, const vn_mor *obj, xmlNodePtr o)
+static int on_named(void *ctx, const vn_mor *obj, const vn_xnode *o)
 {
     find_ctx *c = ctx;
     char raw[256], name[256];
@@ -63,7 +63,7 @@ static int find_by_path(vn_vim *vim, const char *path, const char *what, vn_mor 
     vn_buf_free(&b);
     if (rc != VN_OK)
         return rc;
-    xmlNodePtr rv = vn_xn_first(reply.result, "returnval");
+    const vn_xnode *rv = vn_xn_first(reply.result, "returnval");
     if (rv)
         vn_mor_from(rv, out);
     vn_soap_reply_free(&reply);
@@ -125,11 +125,11 @@ typedef struct mor_prop_ctx {
     size_t textlen;
 } mor_prop_ctx;
 
-static int on_mor_prop(void *ctx, const vn_mor *obj, xmlNodePtr o)
+static int on_mor_prop(void *ctx, const vn_mor *obj, const vn_xnode *o)
 {
     (void)obj;
     mor_prop_ctx *c = ctx;
-    xmlNodePtr v = vn_prop_find(o, c->prop);
+    const vn_xnode *v = vn_prop_find(o, c->prop);
     if (c->out)
         vn_mor_from(v, c->out);
     if (c->text)

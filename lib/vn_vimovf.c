@@ -1,6 +1,5 @@
 #include "vn_vimovf.h"
 
-#include <libxml/tree.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,9 +53,9 @@ static void cisp(vn_buf *b, const vn_import_params *p)
     vn_xw_close(b, "cisp");
 }
 
-static void faults_text(xmlNodePtr rv, const char *name, vn_buf *out)
+static void faults_text(const vn_xnode *rv, const char *name, vn_buf *out)
 {
-    for (xmlNodePtr e = vn_xn_first(rv, name); e; e = vn_xn_next(e, name)) {
+    for (const vn_xnode *e = vn_xn_first(rv, name); e; e = vn_xn_next(e, name)) {
         vn_fault f;
         vn_soap_method_fault(e, &f);
         if (out->len)
@@ -92,7 +91,7 @@ static void attr_escaped(vn_buf *b, const char *s)
 
 /* xsi:type="P:T" with P bound in the reply: "xsd:T" for XML Schema types,
  * plain "T" for vim25's (the default namespace of a request body). */
-static void xsi_type(vn_buf *b, xmlNodePtr el, const char *value)
+static void xsi_type(vn_buf *b, const vn_xnode *el, const char *value)
 {
     const char *colon = strchr(value, ':');
     const char *local = colon ? colon + 1 : value;
@@ -100,8 +99,8 @@ static void xsi_type(vn_buf *b, xmlNodePtr el, const char *value)
     if (colon) {
         char prefix[64];
         snprintf(prefix, sizeof(prefix), "%.*s", (int)(colon - value), value);
-        xmlNsPtr ns = xmlSearchNs(el->doc, el, (const xmlChar *)prefix);
-        xsd = ns && ns->href && !strcmp((const char *)ns->href, XSD_NS);
+        const char *uri = vn_xn_lookup_ns(el, prefix);
+        xsd = uri && !strcmp(uri, XSD_NS);
     }
     vn_buf_adds(b, " xsi:type=\"");
     if (xsd)
@@ -110,49 +109,32 @@ static void xsi_type(vn_buf *b, xmlNodePtr el, const char *value)
     vn_buf_addc(b, '"');
 }
 
-static int has_element_child(xmlNodePtr n)
-{
-    for (xmlNodePtr c = n->children; c; c = c->next)
-        if (c->type == XML_ELEMENT_NODE)
-            return 1;
-    return 0;
-}
-
 /* The children of `node` written again, as a request body needs them: the
  * spec goes back in ImportVApp unchanged in content, but a reply's
  * namespace prefixes (vcsim writes "XMLSchema-instance:type") are not bound
  * in the request, so each element is re-emitted with the request's own
  * prefixes (xsi, xsd, and vim25 as the default namespace). */
-static void children_xml(vn_buf *b, xmlNodePtr node, int depth)
+static void children_xml(vn_buf *b, const vn_xnode *node, int depth)
 {
     if (depth > 64)
         return; /* no ImportSpec is this deep; a hostile reply is cut */
-    for (xmlNodePtr c = node->children; c; c = c->next) {
-        if (c->type != XML_ELEMENT_NODE)
-            continue;
-        vn_buf_addf(b, "<%s", (const char *)c->name);
-        for (xmlAttrPtr a = c->properties; a; a = a->next) {
-            xmlChar *v = xmlNodeGetContent((xmlNodePtr)a);
-            const char *val = v ? (const char *)v : "";
-            if (a->ns && a->ns->href && !strcmp((const char *)a->ns->href, XSI_NS) &&
-                !strcmp((const char *)a->name, "type")) {
-                xsi_type(b, c, val);
-            } else if (!a->ns) {
-                vn_buf_addf(b, " %s=\"", (const char *)a->name);
-                attr_escaped(b, val);
+    for (const vn_xnode *c = node->children; c; c = c->next) {
+        vn_buf_addf(b, "<%s", c->name);
+        for (const vn_xattr *a = c->attrs; a; a = a->next) {
+            if (!strcmp(a->ns, XSI_NS) && !strcmp(a->name, "type")) {
+                xsi_type(b, c, a->value);
+            } else if (!a->ns[0]) {
+                vn_buf_addf(b, " %s=\"", a->name);
+                attr_escaped(b, a->value);
                 vn_buf_addc(b, '"');
             }
-            xmlFree(v);
         }
         vn_buf_addc(b, '>');
-        if (has_element_child(c)) {
+        if (c->children)
             children_xml(b, c, depth + 1);
-        } else {
-            xmlChar *t = xmlNodeGetContent(c);
-            vn_xw_text(b, t ? (const char *)t : "");
-            xmlFree(t);
-        }
-        vn_buf_addf(b, "</%s>", (const char *)c->name);
+        else
+            vn_xw_text(b, c->text);
+        vn_buf_addf(b, "</%s>", c->name);
     }
 }
 
@@ -173,11 +155,11 @@ int vn_vimovf_create_import_spec(vn_vim *vim, const vn_import_params *p, vn_impo
     int rc = call(vim, &b, &reply, err);
     if (rc != VN_OK)
         return rc;
-    xmlNodePtr rv = vn_xn_first(reply.result, "returnval");
+    const vn_xnode *rv = vn_xn_first(reply.result, "returnval");
     vn_buf errors = VN_BUF_INIT, warnings = VN_BUF_INIT;
     faults_text(rv, "error", &errors);
     faults_text(rv, "warning", &warnings);
-    xmlNodePtr spec = vn_xn_first(rv, "importSpec");
+    const vn_xnode *spec = vn_xn_first(rv, "importSpec");
     if (errors.len) {
         rc = vn_fail(err, VN_EINPUT, p->entity_name, "the server refused the descriptor: %s",
                      errors.data);
@@ -188,7 +170,7 @@ int vn_vimovf_create_import_spec(vn_vim *vim, const vn_import_params *p, vn_impo
         vn_buf x = VN_BUF_INIT;
         children_xml(&x, spec, 0);
         out->spec_xml = x.len ? vn_buf_detach(&x, NULL) : vn_xstrdup("");
-        for (xmlNodePtr f = vn_xn_first(rv, "fileItem"); f; f = vn_xn_next(f, "fileItem")) {
+        for (const vn_xnode *f = vn_xn_first(rv, "fileItem"); f; f = vn_xn_next(f, "fileItem")) {
             out->items = vn_xrealloc(out->items, (out->nitems + 1) * sizeof(*out->items));
             vn_ovf_file_item *it = &out->items[out->nitems++];
             char buf[32];
@@ -256,19 +238,19 @@ typedef struct lease_read {
     vn_lease_info *info;
 } lease_read;
 
-static int on_lease(void *ctx, const vn_mor *obj, xmlNodePtr o)
+static int on_lease(void *ctx, const vn_mor *obj, const vn_xnode *o)
 {
     (void)obj;
     lease_read *r = ctx;
     vn_prop_text(o, "state", r->state, sizeof(r->state));
-    xmlNodePtr e = vn_prop_find(o, "error");
+    const vn_xnode *e = vn_prop_find(o, "error");
     if (e)
         vn_soap_method_fault(e, &r->fault);
-    xmlNodePtr info = vn_prop_find(o, "info");
+    const vn_xnode *info = vn_prop_find(o, "info");
     if (!info || !r->info)
         return 0;
     vn_mor_from(vn_xn_first(info, "entity"), &r->info->entity);
-    for (xmlNodePtr d = vn_xn_first(info, "deviceUrl"); d; d = vn_xn_next(d, "deviceUrl")) {
+    for (const vn_xnode *d = vn_xn_first(info, "deviceUrl"); d; d = vn_xn_next(d, "deviceUrl")) {
         r->info->urls = vn_xrealloc(r->info->urls, (r->info->nurls + 1) * sizeof(*r->info->urls));
         vn_lease_url *u = &r->info->urls[r->info->nurls++];
         u->import_key = vn_xn_strdup(vn_xn_first(d, "importKey"));

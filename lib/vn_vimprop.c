@@ -4,20 +4,18 @@
 #include <string.h>
 #include <time.h>
 
-#include <libxml/xmlreader.h>
-
 #include "vn_xmlw.h"
 
-xmlNodePtr vn_prop_find(xmlNodePtr obj_node, const char *name)
+const vn_xnode *vn_prop_find(const vn_xnode *obj_node, const char *name)
 {
     char buf[256];
-    for (xmlNodePtr p = vn_xn_first(obj_node, "propSet"); p; p = vn_xn_next(p, "propSet"))
+    for (const vn_xnode *p = vn_xn_first(obj_node, "propSet"); p; p = vn_xn_next(p, "propSet"))
         if (!strcmp(vn_xn_text(vn_xn_first(p, "name"), buf, sizeof(buf)), name))
             return vn_xn_first(p, "val");
     return NULL;
 }
 
-const char *vn_prop_text(xmlNodePtr obj_node, const char *name, char *buf, size_t len)
+const char *vn_prop_text(const vn_xnode *obj_node, const char *name, char *buf, size_t len)
 {
     return vn_xn_text(vn_prop_find(obj_node, name), buf, len);
 }
@@ -38,55 +36,33 @@ static void prop_set(vn_buf *b, const char *type, const char *const *paths)
 static int stream_result(vn_vim *vim, const vn_buf *raw, vn_obj_cb cb, void *ctx, char *token,
                          size_t toklen, int *stop, vn_error *err)
 {
-    vn_soap_init();
     token[0] = '\0';
-    if (raw->len > 0x7fffffff)
-        return vn_fail(err, VN_ERUNTIME, vim->where, "reply too large");
-    xmlTextReaderPtr r = xmlReaderForMemory(raw->data, (int)raw->len, "reply.xml", NULL,
-                                            XML_PARSE_NONET | XML_PARSE_NOBLANKS |
-                                                XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-    if (!r)
-        return vn_fail(err, VN_ERUNTIME, vim->where, "cannot read the reply");
-    int rc = VN_OK, saw_body = 0;
-    int ret = xmlTextReaderRead(r);
-    while (ret == 1) {
-        int type = xmlTextReaderNodeType(r);
-        if (type == XML_READER_TYPE_DOCUMENT_TYPE) {
-            rc = vn_fail(err, VN_ERUNTIME, vim->where, "reply carries a DTD (refused)");
-            break;
-        }
-        const char *name = (const char *)xmlTextReaderConstLocalName(r);
-        int depth = xmlTextReaderDepth(r);
-        if (type == XML_READER_TYPE_ELEMENT && depth == 1 && !strcmp(name, "Body"))
-            saw_body = 1;
-        /* Envelope/Body/Response/returnval/{objects,token} */
-        if (type == XML_READER_TYPE_ELEMENT && depth == 4 && !strcmp(name, "objects")) {
-            xmlNodePtr o = xmlTextReaderExpand(r);
-            if (!o) {
-                ret = -1;
-                break;
-            }
+    /* Envelope/Body/Response/returnval/{objects,token} */
+    vn_xreader *r = vn_xreader_new(raw->data, raw->len, "reply", 4);
+    vn_error xerr;
+    vn_error_clear(&xerr);
+    int rc = VN_OK;
+    const vn_xnode *o;
+    while ((o = vn_xreader_next(r, &xerr)) != NULL) {
+        if (!strcmp(o->name, "objects")) {
             vn_mor mor;
             vn_mor_from(vn_xn_first(o, "obj"), &mor);
             if (cb(ctx, &mor, o)) {
                 *stop = 1;
                 break;
             }
-            ret = xmlTextReaderNext(r); /* the next sibling: looked at as is */
-            continue;
+        } else if (!strcmp(o->name, "token")) {
+            vn_xn_text(o, token, toklen);
         }
-        if (type == XML_READER_TYPE_ELEMENT && depth == 4 && !strcmp(name, "token")) {
-            xmlChar *t = xmlTextReaderReadString(r);
-            snprintf(token, toklen, "%s", t ? (const char *)t : "");
-            xmlFree(t);
-        }
-        ret = xmlTextReaderRead(r);
     }
-    if (rc == VN_OK && ret < 0)
-        rc = vn_fail(err, VN_ERUNTIME, vim->where, "malformed XML in the reply");
-    else if (rc == VN_OK && !saw_body && !*stop)
+    const vn_xnode *body = vn_xreader_spine(r, 1);
+    if (xerr.code != VN_OK && strstr(xerr.msg, "carries a DTD"))
+        rc = vn_fail(err, VN_ERUNTIME, vim->where, "reply carries a DTD (refused)");
+    else if (xerr.code != VN_OK)
+        rc = vn_fail(err, VN_ERUNTIME, vim->where, "%s (at %s)", xerr.msg, xerr.where);
+    else if (!*stop && (!body || strcmp(body->name, "Body") != 0))
         rc = vn_fail(err, VN_ERUNTIME, vim->where, "the reply is not a SOAP envelope");
-    xmlFreeTextReader(r);
+    vn_xreader_free(r);
     return rc;
 }
 
@@ -218,11 +194,11 @@ static int simple_call(vn_vim *vim, vn_buf *b, vn_mor *out, vn_error *err)
     return VN_OK;
 }
 
-static void apply_change(vn_task_result *t, xmlNodePtr cs)
+static void apply_change(vn_task_result *t, const vn_xnode *cs)
 {
     char name[64], buf[64];
     vn_xn_text(vn_xn_first(cs, "name"), name, sizeof(name));
-    xmlNodePtr val = vn_xn_first(cs, "val");
+    const vn_xnode *val = vn_xn_first(cs, "val");
     if (!strcmp(name, "info.state")) {
         vn_xn_text(val, buf, sizeof(buf));
         if (!strcmp(buf, "success"))
@@ -236,16 +212,17 @@ static void apply_change(vn_task_result *t, xmlNodePtr cs)
     }
 }
 
-static void apply_updates(xmlNodePtr rv, vn_task_result *t, size_t n)
+static void apply_updates(const vn_xnode *rv, vn_task_result *t, size_t n)
 {
-    for (xmlNodePtr fs = vn_xn_first(rv, "filterSet"); fs; fs = vn_xn_next(fs, "filterSet"))
-        for (xmlNodePtr os = vn_xn_first(fs, "objectSet"); os; os = vn_xn_next(os, "objectSet")) {
+    for (const vn_xnode *fs = vn_xn_first(rv, "filterSet"); fs; fs = vn_xn_next(fs, "filterSet"))
+        for (const vn_xnode *os = vn_xn_first(fs, "objectSet"); os;
+             os = vn_xn_next(os, "objectSet")) {
             vn_mor obj;
             vn_mor_from(vn_xn_first(os, "obj"), &obj);
             for (size_t i = 0; i < n; i++) {
                 if (strcmp(t[i].task.id, obj.id) != 0)
                     continue;
-                for (xmlNodePtr cs = vn_xn_first(os, "changeSet"); cs;
+                for (const vn_xnode *cs = vn_xn_first(os, "changeSet"); cs;
                      cs = vn_xn_next(cs, "changeSet"))
                     apply_change(&t[i], cs);
             }
@@ -313,7 +290,7 @@ int vn_vim_wait_tasks(vn_vim *vim, vn_task_result *t, size_t n, int timeout_s, v
         vn_buf_free(&b);
         if (rc != VN_OK)
             break;
-        xmlNodePtr rv = vn_xn_first(reply.result, "returnval");
+        const vn_xnode *rv = vn_xn_first(reply.result, "returnval");
         if (rv) {
             vn_xn_text(vn_xn_first(rv, "version"), version, sizeof(version));
             apply_updates(rv, t, n);

@@ -10,12 +10,12 @@
 /* Called once per object, with its properties (<propSet> elements: name,
  * val) reachable from `obj_node`; vn_prop_find() looks one up. Return
  * non-zero to stop. */
-typedef int (*vn_obj_cb)(void *ctx, const vn_mor *obj, xmlNodePtr obj_node);
+typedef int (*vn_obj_cb)(void *ctx, const vn_mor *obj, const vn_xnode *obj_node);
 
 /* The <val> of property `name` of an <objects> node, or NULL. */
-xmlNodePtr vn_prop_find(xmlNodePtr obj_node, const char *name);
+const vn_xnode *vn_prop_find(const vn_xnode *obj_node, const char *name);
 /* Convenience: the property's text into buf ("" when absent). */
-const char *vn_prop_text(xmlNodePtr obj_node, const char *name, char *buf, size_t len);
+const char *vn_prop_text(const vn_xnode *obj_node, const char *name, char *buf, size_t len);
 
 /* Every object of `type` below `container` (the root folder when NULL),
  * with the properties `paths` (NULL-terminated). */

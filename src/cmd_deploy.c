@@ -95,7 +95,7 @@ typedef struct tmpl_info {
     int is_template;
 } tmpl_info;
 
-static int on_tmpl(void *ctx, const vn_mor *obj, xmlNodePtr o)
+static int on_tmpl(void *ctx, const vn_mor *obj, const vn_xnode *o)
 {
     (void)obj;
     tmpl_info *t = ctx;

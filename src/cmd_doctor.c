@@ -16,7 +16,7 @@ typedef struct net_names {
     size_t n, cap;
 } net_names;
 
-static int on_net(void *ctx, const vn_mor *obj, xmlNodePtr o)
+static int on_net(void *ctx, const vn_mor *obj, const vn_xnode *o)
 {
     net_names *m = ctx;
     if (m->n == m->cap) {

@@ -49,7 +49,7 @@ typedef struct vm_info {
     int is_template;
 } vm_info;
 
-static int on_vm(void *ctx, const vn_mor *obj, xmlNodePtr o)
+static int on_vm(void *ctx, const vn_mor *obj, const vn_xnode *o)
 {
     (void)obj;
     vm_info *v = ctx;

@@ -26,7 +26,7 @@ static int wanted(const read_ctx *c, const vn_api_vm *vm)
 
 /* Cheap test on the raw properties before building a VM's full view: an
  * inventory of a thousand VMs usually holds a few dozen nested hosts. */
-static int maybe_wanted(const read_ctx *c, xmlNodePtr o)
+static int maybe_wanted(const read_ctx *c, const vn_xnode *o)
 {
     char buf[256];
     if (c->nnames == 0)
@@ -38,7 +38,7 @@ static int maybe_wanted(const read_ctx *c, xmlNodePtr o)
     return 0;
 }
 
-static int on_vm(void *ctx, const vn_mor *obj, xmlNodePtr o)
+static int on_vm(void *ctx, const vn_mor *obj, const vn_xnode *o)
 {
     read_ctx *c = ctx;
     if (!maybe_wanted(c, o))

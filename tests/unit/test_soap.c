@@ -64,7 +64,7 @@ TEST(xsi_type_resolved_by_namespace_not_prefix)
                    "</returnval></R>",
                    200, &r, &f, &e);
     CHECK_INT(rc, VN_OK);
-    xmlNodePtr val = vn_xn_path(r.result, "returnval/val");
+    const vn_xnode *val = vn_xn_path(r.result, "returnval/val");
     char buf[64];
     CHECK_STR(vn_xn_xsi_type(val, buf, sizeof(buf)), "boolean");
     CHECK_STR(vn_xn_mor_type(val, buf, sizeof(buf)), "HostSystem");
@@ -138,7 +138,7 @@ TEST(api_vm_view_and_minimal_reconfigure)
     vn_fault f;
     vn_error e = {0};
     CHECK_INT(parse(vm_reply, 200, &r, &f, &e), VN_OK);
-    xmlNodePtr o = vn_xn_path(r.result, "returnval/objects");
+    const vn_xnode *o = vn_xn_path(r.result, "returnval/objects");
     vn_mor mor = {"VirtualMachine", "vm-7"};
     vn_api_vm vm;
     vn_api_vm_read(&vm, &mor, o);
@@ -182,6 +182,5 @@ int main(void)
     RUN(html_page_is_not_soap);
     RUN(writer_escapes_and_replaces_invalid_bytes);
     RUN(api_vm_view_and_minimal_reconfigure);
-    xmlCleanupParser();
     TH_EXIT();
 }
