@@ -25,7 +25,6 @@
 #include <unistd.h>
 
 #include "vn_httpconn.h"
-#include "vn_tlscache.h"
 #include "vn_knownhosts.h"
 
 #define VN_HTTP_MAX_RESPONSE ((size_t)256 << 20)
@@ -521,10 +520,7 @@ static int ensure_tls(vn_http *h, vn_conn_diag *d)
     vn_share *s = h->share;
     pthread_mutex_lock(&s->mu);
     if (!s->tls) {
-        char cache[4096];
-        int cached = vn_tlscache_path(h->hostport, h->insecure, h->ca_file, h->pin.md, h->pin.len,
-                                      cache, sizeof(cache)) == 0;
-        vn_trust t = {h->insecure, h->ca_file, h->pin.md, h->pin.len, cached ? cache : NULL};
+        vn_trust t = {h->insecure, h->ca_file, h->pin.md, h->pin.len};
         s->tls = vn_tlsctx_new(&t, d);
     }
     int ok = s->tls != NULL;

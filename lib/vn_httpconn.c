@@ -24,7 +24,6 @@
 #include <openssl/x509_vfy.h>
 
 #include "vn_buf.h"
-#include "vn_tlscache.h"
 #include "vn_tlserr.h"
 
 struct vn_tlsctx {
@@ -36,10 +35,6 @@ struct vn_tlsctx {
     int verify_name; /* check the host name (not insecure, not pinned) */
     unsigned char pin[32];
     size_t pin_len;
-    char *ca_file;   /* NULL: the system store */
-    int trust_state; /* CA locations: 0 not loaded yet, 1 loaded, -1 unusable */
-    char trust_why[160];
-    char *cache_file; /* where sessions are kept between runs, or NULL */
 };
 
 struct vn_conn {
@@ -48,7 +43,6 @@ struct vn_conn {
     vn_tlsctx *tls;
     vn_conn_diag *diag; /* during the handshake, for the verify callback */
     int pin_mismatch;
-    int ca_unusable;
 };
 
 int64_t vn_now_ms(void)
@@ -184,34 +178,6 @@ static int verify_cb(int preverify_ok, X509_STORE_CTX *x)
     return 0;
 }
 
-/* Verification of a full handshake. The CA locations are loaded here, on
- * the first one, not with the context: a run whose connections all resume
- * a cached session (vn_tlscache.h) never reads or parses them. */
-static int verify_chain(X509_STORE_CTX *x, void *arg)
-{
-    vn_tlsctx *t = arg;
-    pthread_mutex_lock(&t->mu);
-    if (t->trust_state == 0) {
-        ERR_clear_error();
-        int ok = t->ca_file ? SSL_CTX_load_verify_locations(t->ctx, t->ca_file, NULL)
-                            : SSL_CTX_set_default_verify_paths(t->ctx);
-        t->trust_state = ok == 1 ? 1 : -1;
-        if (ok != 1)
-            vn_tlserr_reason(t->trust_why, sizeof(t->trust_why));
-    }
-    int state = t->trust_state;
-    pthread_mutex_unlock(&t->mu);
-    if (state < 0) {
-        SSL *ssl = X509_STORE_CTX_get_ex_data(x, SSL_get_ex_data_X509_STORE_CTX_idx());
-        vn_conn *c = ssl ? SSL_get_ex_data(ssl, g_conn_idx) : NULL;
-        if (c)
-            c->ca_unusable = 1;
-        X509_STORE_CTX_set_error(x, X509_V_ERR_UNSPECIFIED);
-        return 0;
-    }
-    return X509_verify_cert(x);
-}
-
 /* The server handed out a session (a TLS 1.3 ticket arrives after the
  * handshake): keep the newest for the next connection. */
 static int on_new_session(SSL *ssl, SSL_SESSION *s)
@@ -222,8 +188,6 @@ static int on_new_session(SSL *ssl, SSL_SESSION *s)
     pthread_mutex_lock(&t->mu);
     SSL_SESSION *old = t->session;
     t->session = s;
-    if (t->cache_file)
-        vn_tlscache_store(t->cache_file, s);
     pthread_mutex_unlock(&t->mu);
     SSL_SESSION_free(old);
     return 1; /* the reference is ours now */
@@ -262,20 +226,15 @@ vn_tlsctx *vn_tlsctx_new(const vn_trust *trust, vn_conn_diag *diag)
     SSL_CTX_sess_set_new_cb(ctx, on_new_session);
     SSL_CTX_set_verify(ctx, t->insecure ? SSL_VERIFY_NONE : SSL_VERIFY_PEER, verify_cb);
     if (t->verify_name) {
-        /* Unreadable now is unusable: said before connecting. */
-        if (trust->ca_file && access(trust->ca_file, R_OK) != 0) {
-            set_diag(diag, VN_CONN_CA_FILE, "%s", strerror(errno));
+        int ok = trust->ca_file ? SSL_CTX_load_verify_locations(ctx, trust->ca_file, NULL)
+                                : SSL_CTX_set_default_verify_paths(ctx);
+        if (ok != 1) {
+            char why[160];
+            vn_tlserr_reason(why, sizeof(why));
+            set_diag(diag, trust->ca_file ? VN_CONN_CA_FILE : VN_CONN_TLS, "%s", why);
             vn_tlsctx_unref(t);
             return NULL;
         }
-        t->ca_file = trust->ca_file ? vn_xstrdup(trust->ca_file) : NULL;
-        SSL_CTX_set_cert_verify_callback(ctx, verify_chain, t);
-    } else {
-        t->trust_state = 1; /* pinned or insecure: no CA involved */
-    }
-    if (trust->session_file) {
-        t->cache_file = vn_xstrdup(trust->session_file);
-        t->session = vn_tlscache_load(t->cache_file);
     }
     return t;
 }
@@ -299,8 +258,6 @@ void vn_tlsctx_unref(vn_tlsctx *t)
     SSL_SESSION_free(t->session);
     SSL_CTX_free(t->ctx);
     pthread_mutex_destroy(&t->mu);
-    free(t->ca_file);
-    free(t->cache_file);
     free(t);
 }
 
@@ -462,8 +419,6 @@ static int handshake(vn_conn *c, const char *host, int64_t deadline, vn_conn_dia
         long v = SSL_get_verify_result(c->ssl);
         if (c->pin_mismatch)
             set_diag(d, VN_CONN_PIN_MISMATCH, "pin");
-        else if (c->ca_unusable)
-            set_diag(d, c->tls->ca_file ? VN_CONN_CA_FILE : VN_CONN_TLS, "%s", c->tls->trust_why);
         else if (v == X509_V_ERR_HOSTNAME_MISMATCH || v == X509_V_ERR_IP_ADDRESS_MISMATCH)
             set_diag(d, VN_CONN_NAME_MISMATCH, "%s", X509_verify_cert_error_string(v));
         else if (v != X509_V_OK)

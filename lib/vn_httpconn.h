@@ -17,10 +17,7 @@
  *
  * Sessions: every connection made from one vn_tlsctx offers the newest TLS
  * session the server gave that context, so the connections of a pool (and
- * reconnects) resume instead of repeating the full handshake; with a
- * session file, so do the next runs. The CA locations are loaded on the
- * first full handshake, not before (a resuming run never needs them); a CA
- * file that cannot be read is still refused by vn_tlsctx_new.
+ * reconnects) resume instead of repeating the full handshake.
  *
  * Sockets are non-blocking; every call takes an absolute deadline
  * (vn_now_ms() based) and fails with VN_CONN_TIMEOUT past it. Writes never
@@ -57,8 +54,7 @@ typedef struct vn_trust {
     int insecure;
     const char *ca_file; /* PEM bundle, or NULL for the system store */
     const unsigned char *pin;
-    size_t pin_len;           /* 0: no pin; 20: SHA-1; 32: SHA-256 */
-    const char *session_file; /* sessions kept between runs (vn_tlscache.h), or NULL */
+    size_t pin_len; /* 0: no pin; 20: SHA-1; 32: SHA-256 */
 } vn_trust;
 
 typedef struct vn_tlsctx vn_tlsctx;

@@ -148,16 +148,16 @@ char *vn_xlex_ref(vn_xcore *c, char *r, char **w)
     return vn_xcore_fail(c, "'&' not followed by a reference (write &amp; for a literal &)");
 }
 
-/* Past "<!--": skips to after "-->". */
-char *vn_xlex_comment(vn_xcore *c, char *r)
+/* The body of a comment (`pi` 0) or of a processing instruction (`pi` 1)
+ * up to just past its end, lines counted and characters checked. */
+static char *skip_markup(vn_xcore *c, char *r, int pi, unsigned line)
 {
-    unsigned line = c->line;
     for (;;) {
         while (!(VN_XCLS(r) & VN_XC_MARKUP_TXT))
             r++;
         switch (*r) {
         case '-':
-            if (r[1] == '-') {
+            if (!pi && r[1] == '-') {
                 if (r[2] == '>')
                     return r + 3;
                 return vn_xcore_fail(c, "'--' inside a comment");
@@ -165,6 +165,10 @@ char *vn_xlex_comment(vn_xcore *c, char *r)
             r++;
             break;
         case '?':
+            if (pi && r[1] == '>')
+                return r + 2;
+            r++;
+            break;
         case ']':
             r++;
             break;
@@ -180,14 +184,20 @@ char *vn_xlex_comment(vn_xcore *c, char *r)
         default: {
             int n = vn_xlex_other_char(c, r);
             if (n < 0)
-                return vn_xcore_fail(c, "the document ends inside a comment (opened on line %u)",
-                                     line);
+                return vn_xcore_fail(c, "the document ends inside a %s (opened on line %u)",
+                                     pi ? "processing instruction" : "comment", line);
             if (!n)
                 return NULL;
             r += n;
         }
         }
     }
+}
+
+/* Past "<!--": skips to after "-->". */
+char *vn_xlex_comment(vn_xcore *c, char *r)
+{
+    return skip_markup(c, r, 0, c->line);
 }
 
 /* Past "<?": skips to after "?>". */
@@ -215,41 +225,7 @@ char *vn_xlex_pi(vn_xcore *c, char *r)
                              vn_xshow_byte((unsigned char)*r, b), vn_xquote_len((size_t)(e - r)),
                              r);
     }
-    for (;;) {
-        while (!(VN_XCLS(r) & VN_XC_MARKUP_TXT))
-            r++;
-        switch (*r) {
-        case '?':
-            if (r[1] == '>')
-                return r + 2;
-            r++;
-            break;
-        case '-':
-        case ']':
-            r++;
-            break;
-        case '\n':
-            c->line++;
-            r++;
-            break;
-        case '\r':
-            if (r[1] != '\n')
-                c->line++;
-            r++;
-            break;
-        default: {
-            int n = vn_xlex_other_char(c, r);
-            if (n < 0)
-                return vn_xcore_fail(c,
-                                     "the document ends inside a processing instruction "
-                                     "(opened on line %u)",
-                                     line);
-            if (!n)
-                return NULL;
-            r += n;
-        }
-        }
-    }
+    return skip_markup(c, r, 1, line);
 }
 
 /* Past "<![CDATA[": copies the section's characters to *wp (line ends

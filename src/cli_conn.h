@@ -35,8 +35,7 @@
     "GOVC_INSECURE, GOVC_TLS_CA_CERTS, GOVC_TLS_KNOWN_HOSTS, GOVC_DATACENTER, GOVC_DATASTORE,\n"   \
     "GOVC_NETWORK, GOVC_RESOURCE_POOL, GOVC_FOLDER, GOVC_HOST) work unchanged; flags override\n"   \
     "them. The certificate is verified unless --insecure; a host pinned in the known-hosts\n"      \
-    "file must match its pin. A password is never taken from the command line. TLS sessions\n"     \
-    "are kept in ~/.cache/vnest/tls (0600) so the next run resumes them (VNEST_TLS_CACHE=0: off)."
+    "file must match its pin. A password is never taken from the command line."
 
 /* Builds the settings from the environment and the flags; errors reported. */
 int cli_conn_settings(const cli_cmd *cmd, const cli_args *args, vn_conn *conn);

@@ -23,9 +23,6 @@ export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 
 log=$(mktemp -d "${TMPDIR:-/tmp}/vnest-tests.XXXXXX")
 trap 'rm -rf "$log"' EXIT
-# vnest keeps TLS sessions between runs under the cache folder: the tests'
-# go into a folder of their own, not the user's ~/.cache.
-export XDG_CACHE_HOME="$log/cache"
 passed=0 failed=0 skipped=0
 
 run_one() { # name, command...

@@ -23,9 +23,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <strings.h>
-#include <dirent.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -1408,141 +1406,9 @@ TEST(known_hosts_bad_lines)
     CHECK_STR(err.where, "kh:1");
 }
 
-/* --- TLS sessions kept between runs (vn_tlscache) ------------------------ */
-
-/* One POST over a new handle, as a new vnest run would make it; returns
- * how many of its connections resumed a session. */
-static long fresh_run(const vn_tls *tls)
-{
-    vn_error err;
-    vn_http *h = open_tls(tls, &err);
-    if (!h)
-        return -1;
-    vn_buf resp = VN_BUF_INIT;
-    long status = 0;
-    long r = post(h, "/sdk", "<x/>", &resp, &status, &err) == VN_OK && status == 200
-                 ? vn_http_resumptions(h)
-                 : -1;
-    vn_buf_free(&resp);
-    vn_http_close(h);
-    return r;
-}
-
-/* The cache files under DIR/vnest/tls; the path of the last in `last`. */
-static int cache_files(const char *dir, char *last, size_t n)
-{
-    char tls[512];
-    snprintf(tls, sizeof(tls), "%s/vnest/tls", dir);
-    DIR *d = opendir(tls);
-    int count = 0;
-    for (struct dirent *e; d && (e = readdir(d));)
-        if (e->d_name[0] != '.') {
-            count++;
-            snprintf(last, n, "%s/%s", tls, e->d_name);
-        }
-    if (d)
-        closedir(d);
-    return count;
-}
-
-TEST(tls_sessions_kept_between_runs)
-{
-    NEED_SERVERS();
-    char dir[300], file[1024], sub[400];
-    snprintf(dir, sizeof(dir), "%s/cache-runs", g_dir);
-    setenv("XDG_CACHE_HOME", dir, 1);
-    setenv("VNEST_TLS_CACHE", "1", 1);
-    vn_tls tls = {0};
-    tls.ca_file = g_cert;
-    CHECK_INT(fresh_run(&tls), 0); /* the first run: a full handshake */
-    CHECK_INT(cache_files(dir, file, sizeof(file)), 1);
-    struct stat st;
-    CHECK(stat(file, &st) == 0 && (st.st_mode & 0777) == 0600);
-    snprintf(sub, sizeof(sub), "%s/vnest/tls", dir);
-    CHECK(stat(sub, &st) == 0 && (st.st_mode & 0777) == 0700);
-    CHECK_INT(fresh_run(&tls), 1); /* the next run resumes from the file */
-    CHECK_INT(fresh_run(&tls), 1);
-
-    /* Another trust setting is another entry: a pin never resumes a
-     * session that a CA verified, nor the reverse. */
-    vn_tls pinned = {0};
-    pinned.thumbprint = g_sha256;
-    CHECK_INT(fresh_run(&pinned), 0);
-    CHECK_INT(cache_files(dir, file, sizeof(file)), 2);
-    CHECK_INT(fresh_run(&pinned), 1);
-
-    /* Insecure runs neither read nor write the cache. */
-    vn_tls insecure = {0};
-    insecure.insecure = 1;
-    CHECK_INT(fresh_run(&insecure), 0);
-    CHECK_INT(fresh_run(&insecure), 0);
-    CHECK_INT(cache_files(dir, file, sizeof(file)), 2);
-
-    /* VNEST_TLS_CACHE=0 turns it off. */
-    setenv("VNEST_TLS_CACHE", "0", 1);
-    CHECK_INT(fresh_run(&tls), 0);
-    unsetenv("XDG_CACHE_HOME");
-}
-
-TEST(tls_cache_files_not_trusted_blindly)
-{
-    NEED_SERVERS();
-    char dir[300], file[1024];
-    snprintf(dir, sizeof(dir), "%s/cache-files", g_dir);
-    setenv("XDG_CACHE_HOME", dir, 1);
-    setenv("VNEST_TLS_CACHE", "1", 1);
-    vn_tls tls = {0};
-    tls.ca_file = g_cert;
-    CHECK_INT(fresh_run(&tls), 0);
-    CHECK_INT(cache_files(dir, file, sizeof(file)), 1);
-    /* Readable by others: ignored (and replaced by a private one). */
-    CHECK(chmod(file, 0644) == 0);
-    CHECK_INT(fresh_run(&tls), 0);
-    struct stat st;
-    CHECK(stat(file, &st) == 0 && (st.st_mode & 0777) == 0600);
-    CHECK_INT(fresh_run(&tls), 1);
-    /* Garbage: ignored, a full handshake, then a good session again. */
-    FILE *f = fopen(file, "w");
-    CHECK(f != NULL);
-    if (f) {
-        fputs("not a session", f);
-        fclose(f);
-    }
-    CHECK_INT(fresh_run(&tls), 0);
-    CHECK_INT(fresh_run(&tls), 1);
-    /* A new CA bundle (here: the same certificate twice) is a new entry. */
-    char ca2[400], cmd[1000];
-    snprintf(ca2, sizeof(ca2), "%s/ca2.pem", g_dir);
-    snprintf(cmd, sizeof(cmd), "cat %s %s > %s", g_cert, g_cert, ca2);
-    CHECK(system(cmd) == 0);
-    tls.ca_file = ca2;
-    CHECK_INT(fresh_run(&tls), 0);
-    CHECK_INT(cache_files(dir, file, sizeof(file)), 2);
-    /* A CA file that cannot be read is refused before connecting, cache
-     * or not. */
-    vn_tls gone = {0};
-    gone.ca_file = "/nonexistent/ca.pem";
-    vn_error err;
-    vn_http *h = open_tls(&gone, &err);
-    vn_buf resp = VN_BUF_INIT;
-    long status = 0;
-    CHECK(h != NULL);
-    if (h) {
-        CHECK_INT(post(h, "/sdk", "<x/>", &resp, &status, &err), VN_ERUNTIME);
-        CHECK_HAS(err.msg, "CA");
-        vn_http_close(h);
-    }
-    vn_buf_free(&resp);
-    setenv("VNEST_TLS_CACHE", "0", 1);
-    unsetenv("XDG_CACHE_HOME");
-}
-
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
-    /* Runs share no TLS sessions unless a test asks for it: the counts of
-     * resumed connections below are per handle. */
-    setenv("VNEST_TLS_CACHE", "0", 1);
     /* A proxy from the environment would take the local servers away. */
     static const char *proxies[] = {"http_proxy", "https_proxy", "HTTPS_PROXY", "all_proxy",
                                     "ALL_PROXY"};
@@ -1576,8 +1442,6 @@ int main(void)
     RUN(chunked_and_eof_framing);
     RUN(reconnect_after_server_close);
     RUN(dups_resume_the_session);
-    RUN(tls_sessions_kept_between_runs);
-    RUN(tls_cache_files_not_trusted_blindly);
     RUN(cookie_removed_by_max_age);
     RUN(reply_parsing);
     RUN(known_hosts_parse);
