@@ -131,13 +131,8 @@ static char *scan_content(vn_xcore *c, char *r, int *next, char **run, size_t *r
             *w++ = *r++;
             break;
         case '\n':
-            c->line++;
-            *w++ = *r++;
-            break;
         case '\r':
-            c->line++;
-            *w++ = '\n';
-            r += r[1] == '\n' ? 2 : 1;
+            vn_xline_end(c, &r, &w, '\n');
             break;
         case ']':
             if (r[1] == ']' && r[2] == '>')
@@ -198,14 +193,8 @@ static char *attr_value(vn_xcore *c, char *r, vn_xrawattr *a)
             r++;
             break;
         case '\n':
-            c->line++;
-            *w++ = ' ';
-            r++;
-            break;
         case '\r':
-            c->line++;
-            *w++ = ' ';
-            r += r[1] == '\n' ? 2 : 1;
+            vn_xline_end(c, &r, &w, ' ');
             break;
         default: {
             int n = vn_xlex_other_char(c, r);

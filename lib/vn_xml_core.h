@@ -145,4 +145,15 @@ void vn_xcore_done(vn_xcore *c);
  * so scanners can `return vn_xcore_fail(...)`. */
 char *vn_xcore_fail(vn_xcore *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Copies the line end at *rp (LF, CR LF or a lone CR: XML reads all three
+ * as one LF) to *wp as the character `as`, and counts the line. The write
+ * may land on the very byte read (decoding is in place): read first. */
+static inline void vn_xline_end(vn_xcore *c, char **rp, char **wp, char as)
+{
+    int len = (*rp)[0] == '\r' && (*rp)[1] == '\n' ? 2 : 1;
+    c->line++;
+    *(*wp)++ = as;
+    *rp += len;
+}
+
 #endif

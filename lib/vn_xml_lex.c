@@ -254,13 +254,8 @@ char *vn_xlex_cdata(vn_xcore *c, char *r, char **wp)
             *w++ = *r++;
             break;
         case '\n':
-            c->line++;
-            *w++ = *r++;
-            break;
         case '\r':
-            c->line++;
-            *w++ = '\n';
-            r += r[1] == '\n' ? 2 : 1;
+            vn_xline_end(c, &r, &w, '\n');
             break;
         default: {
             int n = vn_xlex_other_char(c, r);
