@@ -86,14 +86,6 @@ static vn_netsec read_bool_policies(const vn_xnode *sec)
     return s;
 }
 
-/* Appends one element of a reply, re-serialised as a fragment that stands
- * alone: vcsim declares its xsi prefix on each <val>, a vCenter on the
- * envelope, and either must still resolve inside our request. */
-static void dump_node(const vn_xnode *n, vn_buf *out)
-{
-    vn_xn_dump(n, out);
-}
-
 /* vCenter stores '/', '\' and '%' in entity names as %2f, %5c, %25. */
 static void unescape_name(const char *in, char *out, size_t len)
 {
@@ -149,9 +141,12 @@ static void take_host(vn_netpgs *p, const vn_mor *obj, const vn_xnode *o)
         pg->spec = read_sec(vn_xn_first(policy, "security"));
         pg->computed = read_sec(vn_xn_path(hp, "computedPolicy/security"));
         vn_buf rest = VN_BUF_INIT;
+        /* The other policies go back as they came, each dumped as a
+         * fragment that declares the prefixes bound higher up in the reply
+         * (vcsim binds xsi on each <val>, a vCenter on the envelope). */
         for (const vn_xnode *c = vn_xn_first(policy, NULL); c; c = vn_xn_next(c, NULL))
             if (strcmp(c->name, "security") != 0)
-                dump_node(c, &rest);
+                vn_xn_dump(c, &rest);
         pg->policy_rest = vn_buf_detach(&rest, NULL);
     }
 }

@@ -309,7 +309,7 @@ int vn_ovf_parse(const char *data, size_t len, const char *name, vn_ovf *o, vn_e
     vn_error xe;
     vn_error_clear(&xe);
     vn_xdoc *doc = vn_xml_parse(data, len, name, &xe);
-    if (!doc && strstr(xe.msg, "carries a DTD"))
+    if (!doc && vn_xml_refused_dtd(&xe))
         return vn_fail(err, VN_EINPUT, name,
                        "the descriptor carries a DTD (refused: an OVF needs none, and DTD "
                        "entities are how XML bombs and file disclosure work)");

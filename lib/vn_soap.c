@@ -66,7 +66,7 @@ int vn_soap_parse(const char *data, size_t len, long http_status, const char *wh
     vn_error xerr;
     vn_error_clear(&xerr);
     vn_xdoc *doc = vn_xml_parse(data, len, "reply", &xerr);
-    if (!doc && strstr(xerr.msg, "carries a DTD"))
+    if (!doc && vn_xml_refused_dtd(&xerr))
         return vn_fail(err, VN_ERUNTIME, where, "reply carries a DTD (refused: SOAP forbids it)");
     const vn_xnode *env = vn_xml_root(doc);
     const vn_xnode *body = vn_xn_first(env, "Body");

@@ -56,7 +56,7 @@ static int stream_result(vn_vim *vim, const vn_buf *raw, vn_obj_cb cb, void *ctx
         }
     }
     const vn_xnode *body = vn_xreader_spine(r, 1);
-    if (xerr.code != VN_OK && strstr(xerr.msg, "carries a DTD"))
+    if (vn_xml_refused_dtd(&xerr))
         rc = vn_fail(err, VN_ERUNTIME, vim->where, "reply carries a DTD (refused)");
     else if (xerr.code != VN_OK)
         rc = vn_fail(err, VN_ERUNTIME, vim->where, "%s (at %s)", xerr.msg, xerr.where);

@@ -45,6 +45,11 @@ vn_xdoc *vn_xml_parse(const char *data, size_t len, const char *name, vn_error *
     return d;
 }
 
+int vn_xml_refused_dtd(const vn_error *err)
+{
+    return err && err->code != VN_OK && strstr(err->msg, VN_XML_DTD_REFUSED) != NULL;
+}
+
 const vn_xnode *vn_xml_root(const vn_xdoc *doc)
 {
     return doc ? doc->root : NULL;

@@ -64,6 +64,9 @@ typedef struct vn_xdoc vn_xdoc;
  * nor modified). NULL on failure with `err` set to VN_EINPUT at NAME:LINE,
  * "malformed XML: what was wrong". `name` names the input in messages. */
 vn_xdoc *vn_xml_parse(const char *data, size_t len, const char *name, vn_error *err);
+/* 1 when `err` is vn_xml's refusal of a document type declaration, which
+ * callers word for their input (a SOAP reply, an OVF descriptor). */
+int vn_xml_refused_dtd(const vn_error *err);
 const vn_xnode *vn_xml_root(const vn_xdoc *doc);
 void vn_xml_free(vn_xdoc *doc);
 

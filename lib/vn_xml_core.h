@@ -24,6 +24,9 @@
  * tokenizer expects. */
 #define VN_XML_PAD 16
 
+/* The start of the message a DOCTYPE gets (vn_xml_refused_dtd looks for it). */
+#define VN_XML_DTD_REFUSED "the document carries a DTD"
+
 #define VN_XML_NS_XML   "http://www.w3.org/XML/1998/namespace"
 #define VN_XML_NS_XMLNS "http://www.w3.org/2000/xmlns/"
 

@@ -278,8 +278,9 @@ char *vn_xlex_cdata(vn_xcore *c, char *r, char **wp)
 char *vn_xlex_bad_markup(vn_xcore *c, char *r)
 {
     if (!memcmp(r + 2, "DOCTYPE", 7))
-        return vn_xcore_fail(c, "the document carries a DTD (refused: no DTD is needed, and DTD "
-                                "entities are how XML bombs and file disclosure work)");
+        return vn_xcore_fail(c, VN_XML_DTD_REFUSED " (refused: no DTD is needed, and DTD "
+                                                   "entities are how XML bombs and file "
+                                                   "disclosure work)");
     if (!memcmp(r + 2, "[CDATA[", 7))
         return vn_xcore_fail(c, "CDATA section outside the root element");
     return vn_xcore_fail(c, "'<!' starts neither a comment nor a CDATA section");

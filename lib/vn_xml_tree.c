@@ -8,24 +8,22 @@
 
 #include "vn_xml_core.h"
 
-const vn_xnode *vn_xn_first(const vn_xnode *parent, const char *name)
+/* `c` or its first following sibling named `name` (any when NULL). */
+static const vn_xnode *named_from(const vn_xnode *c, const char *name)
 {
-    if (!parent)
-        return NULL;
-    const vn_xnode *c = parent->children;
     while (c && name && strcmp(c->name, name) != 0)
         c = c->next;
     return c;
 }
 
+const vn_xnode *vn_xn_first(const vn_xnode *parent, const char *name)
+{
+    return parent ? named_from(parent->children, name) : NULL;
+}
+
 const vn_xnode *vn_xn_next(const vn_xnode *node, const char *name)
 {
-    if (!node)
-        return NULL;
-    const vn_xnode *c = node->next;
-    while (c && name && strcmp(c->name, name) != 0)
-        c = c->next;
-    return c;
+    return node ? named_from(node->next, name) : NULL;
 }
 
 const vn_xnode *vn_xn_path(const vn_xnode *parent, const char *path)
